@@ -1,0 +1,43 @@
+"""The `vgv` command line: one sub-command per module in vgv_core.commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from vgv_core.errors import VGVError
+
+# name -> module in vgv_core.commands exposing add_arguments(parser) and run(args) -> int
+COMMANDS = {
+}
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vgv", description="VideoGradVis: explain video classifiers.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(f"vgv_core.commands.{module_name}")
+        command = sub.add_parser(name, help=module.__doc__.strip().splitlines()[0], description=module.__doc__)
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except VGVError as exc:
+        print(f"vgv {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print(f"vgv {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Exceptions the library raises for bad input.
+
+Each message says what was wrong and what to do; the command lines print it as one
+line on stderr. All derive from VGVError so callers can catch the family at once.
+"""
+
+
+class VGVError(Exception):
+    """Base class of every error caused by the user's input."""
+
+
+class ClipError(VGVError, ValueError):
+    """The clip tensor has the wrong rank, channel count or length."""
+
+
+class ModelError(VGVError, ValueError):
+    """Unknown architecture, bad model spec or unusable target layer."""
+
+
+class CheckpointError(VGVError):
+    """A checkpoint file is missing, is not a weights file, or does not fit the model."""
+
+
+class MethodError(VGVError, ValueError):
+    """An explanation method name that the engine does not know."""
+
+
+class TargetError(VGVError, ValueError):
+    """A target class that is out of range or of an unsupported form."""
+
+
+class VideoError(VGVError):
+    """A video file or stream cannot be opened, decoded or written."""

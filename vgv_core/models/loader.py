@@ -1,0 +1,100 @@
+"""`load_model`: build a video classifier from an arch name or a spec file, with weights."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from vgv_core.errors import ModelError
+from vgv_core.models.checkpoint import load_checkpoint
+from vgv_core.models.registry import ARCHS, arch_info
+from vgv_core.models.spec import ModelSpec
+
+DEFAULT_NUM_CLASSES = 400  # Kinetics-400, the head the hub checkpoints carry
+
+
+def assets_dir() -> Path:
+    """The shipped assets folder (override with VGV_ASSETS)."""
+    return Path(os.environ.get("VGV_ASSETS", Path(__file__).resolve().parents[2] / "assets"))
+
+
+def demo_spec_path() -> Path:
+    return assets_dir() / "demo" / "spec.json"
+
+
+@dataclass
+class VideoModel:
+    """A ready-to-run classifier: ``net`` in eval mode on ``device``, described by ``spec``."""
+
+    net: nn.Module
+    spec: ModelSpec
+    device: torch.device
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    if device is None or str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ModelError("device 'cuda' was asked for but CUDA is not available here; use --device cpu")
+    return device
+
+
+def load_model(
+    name_or_spec: str | Path,
+    num_classes: int | None = None,
+    checkpoint: str | Path | None = None,
+    device: str | torch.device | None = None,
+    labels: list[str] | None = None,
+) -> VideoModel:
+    """Build a model from a registry arch name, a spec JSON path, or ``"demo"``.
+
+    ``num_classes`` replaces the classification head; ``checkpoint`` (or the spec's
+    ``weights``) is loaded strictly with ``weights_only=True``.
+    """
+    spec, weights = _resolve_spec(str(name_or_spec), num_classes, checkpoint, labels)
+    info = arch_info(spec.arch)
+    net = info.build(spec.num_classes, spec.clip_len, spec.crop_size, **spec.arch_kwargs)
+    if weights is not None:
+        load_checkpoint(net, weights)
+    net.vgv_spec = spec  # lets Explainer find the target layer without being told
+    target = resolve_device(device)
+    return VideoModel(net=net.eval().to(target), spec=spec, device=target)
+
+
+def _resolve_spec(
+    name: str, num_classes: int | None, checkpoint: str | Path | None, labels: list[str] | None
+) -> tuple[ModelSpec, Path | None]:
+    if name == "demo":
+        name = str(demo_spec_path())
+    if name in ARCHS:
+        spec = _spec_for_arch(name, num_classes or (len(labels) if labels else DEFAULT_NUM_CLASSES))
+        weights = None
+    elif name.endswith((".json", ".JSON")) or Path(name).is_file():
+        spec = ModelSpec.from_json(name)
+        weights = Path(name).parent / spec.weights if spec.weights else None
+        if num_classes is not None and num_classes != spec.num_classes:
+            spec = replace(spec, num_classes=num_classes, labels=())
+    else:
+        raise ModelError(f"unknown model {name!r}: give an arch ({', '.join(ARCHS)}), a spec .json path or 'demo'")
+    if labels:
+        spec = replace(spec, labels=tuple(labels), num_classes=len(labels))
+    return spec, Path(checkpoint) if checkpoint is not None else weights
+
+
+def _spec_for_arch(arch: str, num_classes: int) -> ModelSpec:
+    info = ARCHS[arch]
+    return ModelSpec(
+        arch=arch,
+        num_classes=num_classes,
+        clip_len=info.clip_len,
+        crop_size=info.crop_size,
+        resize_size=info.resize_size,
+        mean=info.mean,
+        std=info.std,
+        target_layer=info.target_layer,
+    )

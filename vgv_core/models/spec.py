@@ -1,0 +1,104 @@
+"""ModelSpec: everything needed to feed a video model and read its answer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from vgv_core.errors import ModelError
+
+KINETICS_MEAN = (0.45, 0.45, 0.45)
+KINETICS_STD = (0.225, 0.225, 0.225)
+RESIZE_MODES = ("short_side_crop", "stretch")
+CHANNEL_ORDERS = ("RGB", "BGR")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How a model is built, what it expects as input and what its outputs mean.
+
+    ``resize_mode``: ``short_side_crop`` scales the short side to ``resize_size`` and
+    takes a centred ``crop_size`` square; ``stretch`` resizes the frame straight to
+    ``crop_size`` x ``crop_size``. ``weights`` is relative to the spec file.
+    """
+
+    arch: str
+    num_classes: int
+    labels: tuple[str, ...] = ()
+    clip_len: int = 16
+    frame_stride: int = 1
+    crop_size: int = 112
+    resize_size: int | None = None
+    resize_mode: str = "short_side_crop"
+    mean: tuple[float, float, float] = KINETICS_MEAN
+    std: tuple[float, float, float] = KINETICS_STD
+    channel_order: str = "RGB"
+    target_layer: str | None = None
+    weights: str | None = None
+    arch_kwargs: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.labels:
+            object.__setattr__(self, "labels", tuple(f"class_{i}" for i in range(self.num_classes)))
+        object.__setattr__(self, "labels", tuple(self.labels))
+        object.__setattr__(self, "mean", tuple(float(v) for v in self.mean))
+        object.__setattr__(self, "std", tuple(float(v) for v in self.std))
+        self._validate()
+
+    def _validate(self) -> None:
+        problems = []
+        if self.num_classes < 1:
+            problems.append(f"num_classes must be >= 1, got {self.num_classes}")
+        if len(self.labels) != self.num_classes:
+            problems.append(f"{len(self.labels)} labels for {self.num_classes} classes")
+        if self.clip_len < 1 or self.frame_stride < 1 or self.crop_size < 1:
+            problems.append("clip_len, frame_stride and crop_size must be positive")
+        if self.resize_mode not in RESIZE_MODES:
+            problems.append(f"resize_mode {self.resize_mode!r} is not one of {RESIZE_MODES}")
+        if self.channel_order not in CHANNEL_ORDERS:
+            problems.append(f"channel_order {self.channel_order!r} is not one of {CHANNEL_ORDERS}")
+        if len(self.mean) != 3 or len(self.std) != 3:
+            problems.append("mean and std need three values each")
+        if problems:
+            raise ModelError("invalid model spec: " + "; ".join(problems))
+
+    @property
+    def short_side(self) -> int:
+        return self.resize_size or self.crop_size
+
+    def label_index(self, name_or_index: str | int) -> int:
+        """Class index for a label name or an index given as int or digit string."""
+        if isinstance(name_or_index, int) or str(name_or_index).isdigit():
+            index = int(name_or_index)
+            if 0 <= index < self.num_classes:
+                return index
+        elif name_or_index in self.labels:
+            return self.labels.index(name_or_index)
+        raise ModelError(
+            f"unknown class {name_or_index!r}: use a label ({', '.join(self.labels)}) "
+            f"or an index 0..{self.num_classes - 1}"
+        )
+
+    def to_json(self, path: str | Path) -> None:
+        data = asdict(self)
+        data["labels"] = list(self.labels)
+        Path(path).write_text(json.dumps(data, indent=2) + "\n")
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> "ModelSpec":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ModelError(f"model spec {path} does not exist") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelError(f"model spec {path} is not valid JSON: {exc}") from None
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ModelError(f"model spec {path} has unknown keys {unknown}; known: {sorted(known)}")
+        for required in ("arch", "num_classes"):
+            if required not in data:
+                raise ModelError(f"model spec {path} lacks the required key {required!r}")
+        return cls(**data)

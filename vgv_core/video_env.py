@@ -1,0 +1,18 @@
+"""FFmpeg settings for OpenCV, applied once before any capture is opened.
+
+OPENCV_FFMPEG_CAPTURE_OPTIONS replaces OpenCV's defaults when set, so we set it only if the
+user has not, and ask for RTSP over TCP (UDP loses packets and smears frames). FFmpeg's own
+log lines ("Invalid NAL unit size", "partial file") are silenced: decode trouble is
+reported by our code, in our words, with counts.
+"""
+
+import os
+
+CAPTURE_OPTIONS = "rtsp_transport;tcp|stimeout;5000000|timeout;5000000"
+QUIET_LOGLEVEL = "-8"  # AV_LOG_QUIET
+
+
+def configure_ffmpeg_environment() -> None:
+    os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", CAPTURE_OPTIONS)
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", QUIET_LOGLEVEL)
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
