@@ -1,0 +1,59 @@
+"""Class-activation-map weightings. All CAM methods share one input: the target layer's
+activations A and the gradient G of the score with respect to them, both (R, C, *S) with
+S the layer's spatial (t, h, w) or (h, w) axes. They differ only in how they weigh A.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+EPS = 1e-7
+
+
+def _spatial_dims(x: Tensor) -> tuple[int, ...]:
+    return tuple(range(2, x.dim()))
+
+
+def _gradcam(a: Tensor, g: Tensor) -> Tensor:
+    weights = g.mean(dim=_spatial_dims(g), keepdim=True)
+    return (weights * a).sum(dim=1)
+
+
+def _hirescam(a: Tensor, g: Tensor) -> Tensor:
+    return (g * a).sum(dim=1)
+
+
+def _gradcam_plus_plus(a: Tensor, g: Tensor) -> Tensor:
+    # Chattopadhyay et al. with the exp-score closed form, as pytorch-grad-cam computes it.
+    g2 = g.pow(2)
+    sum_a = a.sum(dim=_spatial_dims(a), keepdim=True)
+    alpha = torch.where(g != 0, g2 / (2 * g2 + sum_a * g2 * g + EPS), torch.zeros_like(g))
+    weights = (alpha * g.clamp(min=0)).sum(dim=_spatial_dims(g), keepdim=True)
+    return (weights * a).sum(dim=1)
+
+
+def _layercam(a: Tensor, g: Tensor) -> Tensor:
+    return (g.clamp(min=0) * a).sum(dim=1)
+
+
+def _xgradcam(a: Tensor, g: Tensor) -> Tensor:
+    dims = _spatial_dims(a)
+    weights = (g * a).sum(dim=dims, keepdim=True) / (a.sum(dim=dims, keepdim=True) + EPS)
+    return (weights * a).sum(dim=1)
+
+
+WEIGHTINGS: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
+    "gradcam": _gradcam,
+    "gradcam++": _gradcam_plus_plus,
+    "hirescam": _hirescam,
+    "layercam": _layercam,
+    "xgradcam": _xgradcam,
+}
+
+
+def class_activation_map(method: str, activations: Tensor, gradients: Tensor) -> Tensor:
+    """(R, C, *S) activations and gradients -> (R, *S) map after ReLU."""
+    return WEIGHTINGS[method](activations, gradients).clamp(min=0)

@@ -1,0 +1,260 @@
+"""The Explainer: every asked-for method from ONE forward and ONE backward pass.
+
+How one pass serves methods that need different backward rules:
+- CAM methods need the true gradient at the target layer, guided methods need the
+  guided rule at every gate, saliency needs the true gradient down to the input.
+- With guided and CAM methods together, the batch is forked at the target layer: above
+  it, a detached copy carries the vanilla gradient (it stops at the copy and feeds CAM),
+  the original carries the guided one down to the input. The head runs twice, the
+  trunk once.
+- With guided and saliency together the two rules differ through the whole trunk, so
+  the batch is forked at the input (the pass then costs a batch of two clips).
+- K target classes per clip are one backward with K batched gradient outputs
+  (``is_grads_batched``), not K passes.
+Gradients come from ``torch.autograd.grad`` on the layer output and the input only, so
+no parameter ``.grad`` is ever written.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from vgv_core.errors import ClipError, MethodError
+from vgv_core.explain.cam import class_activation_map
+from vgv_core.explain.guided import RowSplit, guided_rules
+from vgv_core.explain.layer_tap import LayerTap, detect_layer, resolve_layer
+from vgv_core.explain.maps import (
+    NORMALIZATIONS,
+    gradient_magnitude,
+    normalize,
+    temporal_rolling_mean,
+    upsample_cam,
+)
+from vgv_core.explain.methods import CAM_METHODS, DEFAULT_METHODS, GUIDED_METHODS, validate_methods
+from vgv_core.explain.model_state import evaluation_mode
+from vgv_core.explain.targets import Targets, resolve_class_targets
+
+SHAPE_ERRORS = ("Output size is too small", "Kernel size can't be greater", "smaller than kernel", "must be greater than")
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Result of one explain call. maps[m]: (B, T, H, W) in [0, 1], or (B, K, T, H, W) when
+    several classes per clip were asked for; raw[m]: unnormalised (see the module doc)."""
+
+    logits: Tensor
+    probs: Tensor
+    targets: Tensor
+    maps: dict[str, Tensor] = field(default_factory=dict)
+    raw: dict[str, Tensor] = field(default_factory=dict)
+    layer: str | None = None
+
+
+@dataclass(frozen=True)
+class PassPlan:
+    methods: tuple[str, ...]
+
+    @property
+    def cam_methods(self) -> tuple[str, ...]:
+        needed = [m for m in self.methods if m in CAM_METHODS]
+        if "guided_gradcam" in self.methods and "gradcam" not in needed:
+            needed.append("gradcam")
+        return tuple(needed)
+
+    @property
+    def guided(self) -> bool:
+        return any(m in GUIDED_METHODS for m in self.methods)
+
+    @property
+    def saliency(self) -> bool:
+        return "saliency" in self.methods
+
+    @property
+    def fork(self) -> str | None:
+        if self.guided and self.saliency:
+            return "input"
+        if self.guided and self.cam_methods:
+            return "layer"
+        return None
+
+
+class Explainer:
+    """Explain a video classifier. ``target_layer``: a module, its dotted name, or None
+    for the model spec's layer (models from ``load_model``) or, failing that, the last
+    module producing a spatial feature map (found by a probe pass on first use)."""
+
+    def __init__(self, model: nn.Module, target_layer: nn.Module | str | None = None) -> None:
+        self.model = model
+        self._layer = resolve_layer(model, target_layer)
+        self._in_channels = next(
+            (m.in_channels for m in model.modules() if isinstance(getattr(m, "in_channels", None), int)), None
+        )
+
+    @property
+    def target_layer(self) -> str | None:
+        return self._layer[0] if self._layer else None
+
+    def explain(
+        self,
+        clip: Tensor,
+        targets: Targets = None,
+        methods: str | tuple[str, ...] | list[str] = DEFAULT_METHODS,
+        normalize_per: str = "clip",
+    ) -> Explanation:
+        """Explain ``clip`` (B, C, T, H, W), normalised as the model expects."""
+        plan = PassPlan(validate_methods(methods))
+        if normalize_per not in NORMALIZATIONS:
+            raise MethodError(f"normalize_per must be one of {NORMALIZATIONS}, got {normalize_per!r}")
+        self._check_clip(clip)
+        clip = clip.clone() if clip.is_inference() else clip
+        with torch.enable_grad(), evaluation_mode(self.model):
+            if plan.cam_methods and self._layer is None:
+                self._layer = detect_layer(self.model, clip)
+            return self._explain(clip, targets, plan, normalize_per)
+
+    def _check_clip(self, clip: Tensor) -> None:
+        if not isinstance(clip, Tensor):
+            raise ClipError("clip must be a torch.Tensor (B, C, T, H, W); make one with vgv_core.preprocess.Preprocessor")
+        if clip.dim() != 5:
+            hint = "; add the batch axis with clip[None]" if clip.dim() == 4 else ""
+            raise ClipError(f"clip must be 5-D (B, C, T, H, W), got shape {tuple(clip.shape)}{hint}")
+        if not clip.is_floating_point():
+            raise ClipError(f"clip must be a float tensor normalised for the model, got {clip.dtype}")
+        if self._in_channels is not None and clip.shape[1] != self._in_channels:
+            raise ClipError(
+                f"clip has {clip.shape[1]} channels on axis 1 but the model takes {self._in_channels}; "
+                "the layout is (B, C, T, H, W)"
+            )
+
+    def _explain(self, clip: Tensor, targets: Targets, plan: PassPlan, normalize_per: str) -> Explanation:
+        batch = clip.shape[0]
+        rows = RowSplit(forked=plan.fork == "input")
+        leaves = [clip.detach().requires_grad_() for _ in range(2 if plan.fork == "input" else 1)]
+        tap = LayerTap(self.model, self._layer[1], plan.fork == "layer", rows) if plan.cam_methods else None
+        output = self._forward(torch.cat(leaves) if len(leaves) > 1 else leaves[0], tap, plan, rows, clip)
+        inputs = ([tap.output.tensor] if tap else []) + (leaves if plan.guided or plan.saliency else [])
+        class_targets, grads = self._backward(output, inputs, targets, batch)
+        per_class = grads[0].shape[0]
+        layer_grads = grads.pop(0) if tap else None
+        logits = output[:batch].detach()
+        maps, raw = {}, {}
+        if tap:
+            self._cam_maps(tap, layer_grads, plan, clip.shape[2:], batch, maps, raw)
+        self._gradient_maps(grads, plan, batch, maps, raw)
+        keep_k = class_targets is not None and class_targets.shape[1] > 1 or _asks_several(targets)
+        shape = (lambda x: x) if keep_k else (lambda x: x[:, 0])
+        maps = {m: normalize_maps(shape(maps[m]), normalize_per) for m in plan.methods}
+        raw = {m: shape(raw[m]) for m in plan.methods}
+        if class_targets is None:
+            class_targets = torch.full((batch, per_class), -1, dtype=torch.long, device=logits.device)
+        return Explanation(
+            logits=logits,
+            probs=_probabilities(logits),
+            targets=shape(class_targets),
+            maps=maps,
+            raw=raw,
+            layer=self.target_layer,
+        )
+
+    def _forward(self, model_input: Tensor, tap: LayerTap | None, plan: PassPlan, rows: RowSplit, clip: Tensor) -> Tensor:
+        with ExitStack() as hooks:
+            if tap is not None:
+                hooks.enter_context(tap.attached())
+            if plan.guided:
+                hooks.enter_context(guided_rules(self.model, rows))
+            try:
+                return self.model(model_input)
+            except RuntimeError as exc:
+                if any(marker in str(exc) for marker in SHAPE_ERRORS):
+                    raise ClipError(self._too_small_message(clip, exc)) from None
+                raise
+
+    def _too_small_message(self, clip: Tensor, exc: Exception) -> str:
+        spec = getattr(self.model, "vgv_spec", None)
+        need = f" ({spec.clip_len} frames of {spec.crop_size}x{spec.crop_size})" if spec else ""
+        t, h, w = clip.shape[2:]
+        return (
+            f"a clip of {t} frames of {h}x{w} is smaller than the model's kernels allow; "
+            f"give it the model's clip size{need}. Detail: {str(exc).splitlines()[0]}"
+        )
+
+    def _backward(self, output: Tensor, inputs: list[Tensor], targets: Targets, batch: int) -> tuple[Tensor | None, list[Tensor]]:
+        """Gradients of the target scores, each shaped (K, rows, ...)."""
+        halves = output.split(batch) if output.shape[0] == 2 * batch else (output,)
+        if callable(targets):
+            scores = torch.cat([targets(half) for half in halves])
+            grads = torch.autograd.grad(scores.sum(), inputs)
+            return None, [g[None] for g in grads]
+        if output.dim() != 2:
+            raise MethodError(
+                f"the model outputs shape {tuple(output.shape)}, not class scores; pass a callable target "
+                "(e.g. SegmentationMaskTarget)"
+            )
+        class_targets = resolve_class_targets(targets, output[:batch].detach())
+        one_hot = torch.zeros((class_targets.shape[1],) + tuple(output[:batch].shape), dtype=output.dtype, device=output.device)
+        one_hot.scatter_(2, class_targets.T[:, :, None], 1.0)
+        one_hot = one_hot.repeat(1, len(halves), 1)
+        if one_hot.shape[0] == 1:
+            grads = torch.autograd.grad(output, inputs, one_hot[0])
+            return class_targets, [g[None] for g in grads]
+        grads = torch.autograd.grad(output, inputs, one_hot, is_grads_batched=True)
+        return class_targets, list(grads)
+
+    def _cam_maps(self, tap: LayerTap, layer_grads: Tensor, plan: PassPlan, size, batch: int, maps: dict, raw: dict) -> None:
+        layer = tap.output
+        per_class = layer_grads.shape[0]
+        activations = layer.to_channels_first(layer.tensor.detach()[:batch])
+        grads = layer.to_channels_first(layer_grads.flatten(0, 1))
+        grads = grads.unflatten(0, (per_class, -1))[:, :batch].transpose(0, 1).flatten(0, 1)
+        activations = activations.repeat_interleave(per_class, dim=0)
+        for method in plan.cam_methods:
+            cam = class_activation_map(method, activations, grads)
+            raw[method] = cam.unflatten(0, (batch, per_class))
+            maps[method] = upsample_cam(cam, tuple(size)).unflatten(0, (batch, per_class))
+
+    def _gradient_maps(self, grads: list[Tensor], plan: PassPlan, batch: int, maps: dict, raw: dict) -> None:
+        if not grads:
+            return
+        by_stream = [g.transpose(0, 1) for g in grads]  # (rows, K, C, T, H, W)
+        if plan.fork == "input":
+            vanilla, guided = by_stream
+        else:
+            vanilla = guided = by_stream[0]
+        if plan.saliency:
+            raw["saliency"] = vanilla
+            magnitude = gradient_magnitude(vanilla.flatten(0, 1))
+            maps["saliency"] = temporal_rolling_mean(magnitude).unflatten(0, (batch, -1))
+        if plan.guided:
+            raw["guided_backprop"] = guided
+            maps["guided_backprop"] = gradient_magnitude(guided.flatten(0, 1)).unflatten(0, (batch, -1))
+        if "guided_gradcam" in plan.methods:
+            cam = normalize_maps(maps["gradcam"], "clip")
+            raw["guided_gradcam"] = guided * cam[:, :, None]
+            maps["guided_gradcam"] = gradient_magnitude(raw["guided_gradcam"].flatten(0, 1)).unflatten(0, (batch, -1))
+
+
+def normalize_maps(maps: Tensor, per: str) -> Tensor:
+    """normalize() over the trailing (T, H, W) of maps with any leading axes."""
+    return normalize(maps.flatten(0, -4), per).reshape(maps.shape)
+
+
+def _asks_several(targets: Targets) -> bool:
+    if targets is None or callable(targets):
+        return False
+    try:
+        return torch.as_tensor(targets).dim() == 2
+    except (TypeError, ValueError, RuntimeError):
+        return False
+
+
+def _probabilities(logits: Tensor) -> Tensor:
+    """Softmax of the logits, unless the model already outputs probabilities."""
+    sums = logits.sum(dim=1)
+    if logits.min() >= 0 and torch.allclose(sums, torch.ones_like(sums), atol=1e-4):
+        return logits
+    return logits.softmax(dim=1)

@@ -1,0 +1,171 @@
+"""Guided-backpropagation rules, applied for the duration of one forward pass.
+
+Rule per activation type (x: the gate's input, g: the gradient arriving at its output):
+- ReLU: pass g where x > 0 and g > 0, i.e. ``(x > 0) * relu(g)`` (Springenberg et al.;
+  also what captum's GuidedBackprop computes).
+- Smooth gates (SiLU, pytorchvideo's Swish as used by X3D, GELU, Hardswish): the local
+  derivative times the positive part of g, clamped at 0: ``relu(f'(x) * relu(g))``.
+  For ReLU this reduces to the rule above, so all gates share one formula.
+
+How it is applied, without swapping modules:
+- functional calls (``F.relu``, ``torch.relu``, ``Tensor.relu_``, ``F.silu``, ``F.gelu``,
+  ``F.hardswish``, which is also what ``nn.ReLU``/``nn.SiLU``/``nn.GELU``/``nn.Hardswish``
+  call, in-place or not) are intercepted by a TorchFunctionMode;
+- pytorchvideo's ``Swish`` runs a custom autograd Function, so a forward hook on each
+  Swish module replaces its output.
+Both are removed when the context exits, also on error. The rule only changes the
+backward: forward values are exactly those of the model.
+
+Rows: when the engine forks the batch (vanilla stream in the first half, guided stream
+in the second), a gate that sees the forked batch applies the rule to its second half only.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+from torch.overrides import TorchFunctionMode
+
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def _relu(x: Tensor) -> tuple[Tensor, Tensor]:
+    return x.clamp(min=0), (x > 0).to(x.dtype)
+
+
+def _silu(x: Tensor) -> tuple[Tensor, Tensor]:
+    s = torch.sigmoid(x)
+    return x * s, s * (1 + x * (1 - s))
+
+
+def _gelu(x: Tensor) -> tuple[Tensor, Tensor]:
+    cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2.0)))
+    pdf = torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    return x * cdf, cdf + x * pdf
+
+
+def _gelu_tanh(x: Tensor) -> tuple[Tensor, Tensor]:
+    t = torch.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x.pow(3)))
+    derivative = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+    return 0.5 * x * (1 + t), derivative
+
+
+def _hardswish(x: Tensor) -> tuple[Tensor, Tensor]:
+    derivative = torch.where(x < -3, torch.zeros_like(x), torch.where(x > 3, torch.ones_like(x), (2 * x + 3) / 6))
+    return F.hardswish(x), derivative
+
+
+# gate kind -> (value, local derivative)
+GATES: dict[str, Callable[[Tensor], tuple[Tensor, Tensor]]] = {
+    "relu": _relu,
+    "silu": _silu,
+    "gelu": _gelu,
+    "gelu_tanh": _gelu_tanh,
+    "hardswish": _hardswish,
+}
+
+
+def guided_gradient(grad: Tensor, derivative: Tensor, guided_from: int) -> Tensor:
+    """Vanilla chain rule for rows < guided_from, the guided rule for the rest."""
+    guided = (derivative * grad.clamp(min=0)).clamp(min=0)
+    if guided_from == 0:
+        return guided
+    vanilla = derivative * grad
+    return torch.cat([vanilla[:guided_from], guided[guided_from:]], dim=0)
+
+
+class _GuidedGate(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: Tensor, kind: str, guided_from: int) -> Tensor:
+        value, derivative = GATES[kind](x)
+        ctx.save_for_backward(derivative)
+        ctx.guided_from = guided_from
+        return value
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
+        (derivative,) = ctx.saved_tensors
+        return guided_gradient(grad, derivative, ctx.guided_from), None, None
+
+
+class RowSplit:
+    """Which rows of a gate's input follow the guided rule.
+
+    ``forked`` becomes true once the engine has doubled the batch; from then on the
+    second half of every gate's rows is the guided stream, before that all rows are.
+    """
+
+    def __init__(self, forked: bool = False) -> None:
+        self.forked = forked
+
+    def guided_from(self, x: Tensor) -> int:
+        return x.shape[0] // 2 if self.forked else 0
+
+
+def _apply_gate(x: Tensor, kind: str, rows: RowSplit, inplace: bool) -> Tensor:
+    out = _GuidedGate.apply(x, kind, rows.guided_from(x))
+    return x.copy_(out) if inplace else out
+
+
+_RELU_FUNCTIONS = {F.relu, torch.relu, Tensor.relu}
+_RELU_INPLACE_FUNCTIONS = {F.relu_, torch.relu_, Tensor.relu_}
+
+
+class _GuidedFunctionMode(TorchFunctionMode):
+    def __init__(self, rows: RowSplit) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        kind, inplace = self._gate_of(func, kwargs)
+        x = args[0] if args else None
+        if kind is None or not isinstance(x, Tensor) or not (x.requires_grad and torch.is_grad_enabled()):
+            return func(*args, **kwargs)
+        return _apply_gate(x, kind, self.rows, inplace)
+
+    @staticmethod
+    def _gate_of(func, kwargs: dict) -> tuple[str | None, bool]:
+        inplace = bool(kwargs.get("inplace", False))
+        if func in _RELU_FUNCTIONS:
+            return "relu", inplace
+        if func in _RELU_INPLACE_FUNCTIONS:
+            return "relu", True
+        if func is F.silu:
+            return "silu", inplace
+        if func is F.hardswish:
+            return "hardswish", inplace
+        if func is F.gelu:
+            return ("gelu_tanh" if kwargs.get("approximate", "none") == "tanh" else "gelu"), False
+        return None, False
+
+
+def _swish_modules(model: nn.Module) -> list[nn.Module]:
+    try:
+        from pytorchvideo.layers.swish import Swish
+    except ImportError:
+        return []
+    return [m for m in model.modules() if isinstance(m, Swish)]
+
+
+@contextmanager
+def guided_rules(model: nn.Module, rows: RowSplit) -> Iterator[None]:
+    """Apply the guided rules to every gate the model runs inside this context."""
+
+    def swish_hook(module: nn.Module, inputs: tuple, output: Tensor) -> Tensor | None:
+        x = inputs[0]
+        return _apply_gate(x, "silu", rows, inplace=False) if x.requires_grad else None
+
+    handles = [m.register_forward_hook(swish_hook) for m in _swish_modules(model)]
+    try:
+        with _GuidedFunctionMode(rows):
+            yield
+    finally:
+        for handle in handles:
+            handle.remove()

@@ -1,0 +1,114 @@
+"""The target layer: finding it, reading its output in any layout, and forking the batch there."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from vgv_core.errors import ModelError
+from vgv_core.explain.guided import RowSplit
+from vgv_core.models.registry import ARCHS, CHANNELS_FIRST, CHANNELS_LAST, TOKENS
+
+
+def resolve_layer(model: nn.Module, target_layer: nn.Module | str | None) -> tuple[str, nn.Module] | None:
+    """(dotted name, module) of the CAM layer; None means: detect it on the first pass."""
+    named = dict(model.named_modules())
+    if isinstance(target_layer, nn.Module):
+        for name, module in named.items():
+            if module is target_layer:
+                return name, module
+        raise ModelError("target_layer is a module that is not part of the model")
+    if target_layer is None:
+        spec = getattr(model, "vgv_spec", None)
+        target_layer = spec.target_layer if spec is not None else None
+        if target_layer is None:
+            return None
+    if target_layer not in named:
+        hint = [n for n in named if n and n.split(".")[0] == str(target_layer).split(".")[0]][:8]
+        raise ModelError(
+            f"model has no layer {target_layer!r}; layers look like: {', '.join(hint or list(named)[1:9])}"
+        )
+    return target_layer, named[target_layer]
+
+
+def detect_layer(model: nn.Module, clip: Tensor) -> tuple[str, nn.Module]:
+    """Probe pass: the outermost module that last produced a spatial feature map."""
+    last: list[str] = []
+    names = {module: name for name, module in model.named_modules() if name}
+
+    def hook(module: nn.Module, inputs: tuple, output: object) -> None:
+        tensor = output[0] if isinstance(output, tuple) else output
+        if isinstance(tensor, Tensor) and tensor.dim() in (4, 5) and tensor.shape[-1] * tensor.shape[-2] > 1:
+            last.append(names[module])
+
+    handles = [m.register_forward_hook(hook) for m in names]
+    try:
+        with torch.no_grad():
+            model(clip[:1])
+    finally:
+        for handle in handles:
+            handle.remove()
+    if not last:
+        raise ModelError("no layer with a spatial output found; pass target_layer explicitly")
+    return last[-1], dict(model.named_modules())[last[-1]]
+
+
+@dataclass
+class LayerOutput:
+    """What the tap saw: the tensor to differentiate against and its layout."""
+
+    tensor: Tensor
+    layout: str
+    grid: tuple[int, int, int] | None = None  # (t, h, w) of token outputs
+
+    def to_channels_first(self, x: Tensor) -> Tensor:
+        """Map the activation (or its gradient, same shape) to (R, C, *S)."""
+        if self.layout == CHANNELS_LAST:
+            return x.movedim(-1, 1)
+        if self.layout == TOKENS:
+            t, h, w = self.grid
+            tokens = x[:, -t * h * w:, :]  # drop the class token if present
+            return tokens.reshape(x.shape[0], t, h, w, x.shape[-1]).movedim(-1, 1)
+        return x
+
+
+class LayerTap:
+    """Forward hook on the target layer. With ``fork`` it doubles the batch after the
+    layer: the first half is a detached copy (the vanilla stream, whose gradient stops
+    here and feeds CAM), the second half continues as the guided stream."""
+
+    def __init__(self, model: nn.Module, module: nn.Module, fork: bool, rows: RowSplit) -> None:
+        spec = getattr(model, "vgv_spec", None)
+        info = ARCHS.get(spec.arch) if spec is not None else None
+        self.arch_layout = info.layout if info is not None else CHANNELS_FIRST
+        self.module = module
+        self.fork = fork
+        self.rows = rows
+        self.output: LayerOutput | None = None
+
+    @contextmanager
+    def attached(self) -> Iterator["LayerTap"]:
+        handle = self.module.register_forward_hook(self._hook)
+        try:
+            yield self
+        finally:
+            handle.remove()
+
+    def _hook(self, module: nn.Module, inputs: tuple, output: object) -> object:
+        if self.output is not None:
+            return None  # a module reused in one pass: keep its first call
+        tensor, grid = (output[0], tuple(output[1])) if isinstance(output, tuple) else (output, None)
+        layout = TOKENS if grid is not None else self.arch_layout
+        if not self.fork:
+            self.output = LayerOutput(tensor, layout, grid)
+            return None
+        vanilla = tensor.detach().requires_grad_()
+        self.output = LayerOutput(vanilla, layout, grid)
+        self.rows.forked = True
+        forked = torch.cat([vanilla, tensor], dim=0)
+        return (forked, *output[1:]) if isinstance(output, tuple) else forked
