@@ -5,7 +5,6 @@ import pytest
 import torch
 from captum.attr import GuidedBackprop, LayerGradCam
 from pytorch_grad_cam import GradCAM
-from pytorch_grad_cam.utils.image import scale_cam_image
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from vgv_core import load_model
@@ -37,19 +36,22 @@ def test_gradcam_matches_captum_layergradcam(model_and_clip):
 
 
 def test_gradcam_map_agrees_with_pytorch_grad_cam(model_and_clip):
-    """Same CAM; only the upsampling differs. pytorch-grad-cam zooms with a corner-aligned
-    cubic spline (scipy), we use half-pixel trilinear on the device. Put through their
-    zoom, our CAM is theirs; our own maps still correlate strongly with theirs."""
+    """Same CAM; only the upsampling differs: pytorch-grad-cam zooms with a corner-aligned
+    cubic spline (scipy) on the CPU, we use half-pixel trilinear on the device."""
     net, clip = model_and_clip
     ours = Explainer(net).explain(clip, methods=("gradcam",))
+    targets = [ClassifierOutputTarget(int(c)) for c in ours.targets]
     with GradCAM(model=net, target_layers=[net.layer4]) as cam:
-        theirs = cam(input_tensor=clip, targets=[ClassifierOutputTarget(int(c)) for c in ours.targets])
-    zoomed = scale_cam_image(ours.raw["gradcam"].numpy(), tuple(clip.shape[2:])[::-1])
+        theirs = cam(input_tensor=clip, targets=targets)
+        outputs = cam.activations_and_grads(clip)
+        sum(t(o) for t, o in zip(targets, outputs)).backward()
+        activations = cam.activations_and_grads.activations[0].numpy()
+        grads = cam.activations_and_grads.gradients[0].numpy()
+    their_raw = cam.get_cam_image(clip, net.layer4, targets, activations, grads, eigen_smooth=False)
+    np.testing.assert_allclose(ours.raw["gradcam"].numpy(), np.maximum(their_raw, 0), rtol=1e-4, atol=1e-8)
     for b in range(2):
-        same_zoom = np.corrcoef(zoomed[b].ravel(), np.asarray(theirs[b]).ravel())[0, 1]
-        own_maps = np.corrcoef(ours.maps["gradcam"][b].numpy().ravel(), np.asarray(theirs[b]).ravel())[0, 1]
-        assert same_zoom > 0.99, f"item {b}: CAM differs from pytorch-grad-cam ({same_zoom:.4f})"
-        assert own_maps > 0.85, f"item {b}: maps correlate only {own_maps:.4f}"
+        r = np.corrcoef(ours.maps["gradcam"][b].numpy().ravel(), np.asarray(theirs[b]).ravel())[0, 1]
+        assert r > 0.85, f"item {b}: maps correlate only {r:.4f}"
 
 
 def test_guided_and_cam_together_equal_each_alone(model_and_clip):
