@@ -4,6 +4,24 @@ from vgv_core.video_env import configure_ffmpeg_environment
 
 configure_ffmpeg_environment()
 
+from vgv_core.explain import (  # noqa: E402
+    METHODS,
+    EmbeddingSimilarityTarget,
+    Explainer,
+    Explanation,
+    SegmentationMaskTarget,
+)
 from vgv_core.models import ModelSpec, VideoModel, load_model  # noqa: E402
+from vgv_core.preprocess import Preprocessor  # noqa: E402
 
-__all__ = ["ModelSpec", "VideoModel", "load_model"]
+__all__ = [
+    "METHODS",
+    "EmbeddingSimilarityTarget",
+    "Explainer",
+    "Explanation",
+    "ModelSpec",
+    "Preprocessor",
+    "SegmentationMaskTarget",
+    "VideoModel",
+    "load_model",
+]

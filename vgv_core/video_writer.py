@@ -1,0 +1,113 @@
+"""Writing videos atomically: frames go to a temporary file renamed into place on close.
+
+H.264 through the ``ffmpeg`` program when it is installed (OpenCV's wheels carry no H.264
+encoder); otherwise OpenCV's MPEG-4 Part 2 ("mp4v"). A writer that is aborted, or whose
+process is interrupted, leaves no file under the final name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vgv_core.errors import VideoError
+
+
+class AtomicVideoWriter:
+    """``write(frame)`` uint8 BGR (H, W, 3) frames of one size; ``close()`` publishes the file."""
+
+    def __init__(self, path: str | Path, fps: float, size: tuple[int, int], codec: str = "auto") -> None:
+        self.path = Path(path)
+        self.fps = float(fps)
+        self.width, self.height = size
+        self.frames_written = 0
+        self._temp = _temp_path_beside(self.path)
+        self._ffmpeg = codec in ("auto", "h264") and shutil.which("ffmpeg") is not None
+        if codec == "h264" and not self._ffmpeg:
+            raise VideoError("H.264 output needs the ffmpeg program; install it or use codec 'mp4v'")
+        self._sink = self._open_ffmpeg() if self._ffmpeg else self._open_opencv()
+
+    def _open_ffmpeg(self) -> subprocess.Popen:
+        command = [
+            "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{self.width}x{self.height}", "-r", f"{self.fps:.6g}",
+            "-i", "-", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
+            "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
+            "-f", _container(self.path), str(self._temp),
+        ]
+        return subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def _open_opencv(self) -> cv2.VideoWriter:
+        writer = cv2.VideoWriter(str(self._temp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (self.width, self.height))
+        if not writer.isOpened():
+            self._temp.unlink(missing_ok=True)
+            raise VideoError(f"cannot write video {self.path}")
+        return writer
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
+            raise VideoError(f"frame {frame.dtype} {frame.shape} does not match the video's {self.height}x{self.width}x3 uint8")
+        if self._ffmpeg:
+            try:
+                self._sink.stdin.write(np.ascontiguousarray(frame).tobytes())
+            except BrokenPipeError:
+                raise VideoError(f"ffmpeg stopped while writing {self.path}: {self._ffmpeg_error()}") from None
+        else:
+            self._sink.write(frame)
+        self.frames_written += 1
+
+    def close(self) -> Path:
+        """Finish the file and move it to its final name."""
+        if self._ffmpeg:
+            self._sink.stdin.close()
+            if self._sink.wait() != 0:
+                self._temp.unlink(missing_ok=True)
+                raise VideoError(f"ffmpeg failed to write {self.path}: {self._ffmpeg_error()}")
+        else:
+            self._sink.release()
+        os.replace(self._temp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop everything written so far; the final name is never created."""
+        if self._ffmpeg:
+            self._sink.kill()
+            self._sink.wait()
+        else:
+            self._sink.release()
+        self._temp.unlink(missing_ok=True)
+
+    def _ffmpeg_error(self) -> str:
+        lines = self._sink.stderr.read().decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else "no message"
+
+    def __enter__(self) -> "AtomicVideoWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def _container(path: Path) -> str:
+    return {".mkv": "matroska", ".avi": "avi", ".mov": "mov"}.get(path.suffix.lower(), "mp4")
+
+
+def _temp_path_beside(path: Path) -> Path:
+    """A fresh name in the destination folder (same filesystem, so the rename is atomic)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise VideoError(f"output folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise VideoError(f"output folder {folder} is not writable")
+    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix or '.mp4'}", dir=folder)
+    os.close(handle)
+    return Path(name)
