@@ -1,0 +1,52 @@
+"""Fixtures for the live engine tests (helpers live in live_support.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from live_support import RtspServer, free_port, write_video
+
+
+@pytest.fixture
+def rtsp_server():
+    """Factory: rtsp_server(file=None, fps=30, size="320x240") -> a started RtspServer."""
+    started: list[RtspServer] = []
+
+    def start(file: str | Path | None = None, fps: int = 30, size: str = "320x240", loop: bool = False):
+        args = ["--fps", str(fps), "--size", size]
+        if file is not None:
+            args += ["--file", str(file)] + (["--loop"] if loop else [])
+        server = RtspServer(free_port(), args)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.kill()
+
+
+@pytest.fixture(scope="session")
+def ten_second_video(tmp_path_factory) -> Path:
+    return write_video(tmp_path_factory.mktemp("videos") / "ten_seconds.mp4", 10.0)
+
+
+@pytest.fixture(scope="session")
+def two_second_video(tmp_path_factory) -> Path:
+    return write_video(tmp_path_factory.mktemp("videos") / "two_seconds.mp4", 2.0)
+
+
+@pytest.fixture
+def no_stray_threads():
+    """Fails the test if one of our threads (named vgv-...) outlives it."""
+    yield
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        ours = [t.name for t in threading.enumerate() if t.name.startswith("vgv-")]
+        if not ours:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"threads still running after the test: {ours}")
