@@ -1,0 +1,21 @@
+"""Every registry architecture builds and explains a clip of its native size."""
+
+import pytest
+import torch
+
+from vgv_core import load_model
+from vgv_core.explain import Explainer
+from vgv_core.models import ARCHS
+
+
+@pytest.mark.parametrize("arch", list(ARCHS))
+def test_arch_explains_native_clip(arch):
+    torch.manual_seed(0)
+    vm = load_model(arch, num_classes=3)
+    spec = vm.spec
+    clip = torch.randn(1, 3, spec.clip_len, spec.crop_size, spec.crop_size)
+    e = Explainer(vm.net).explain(clip, methods=("gradcam", "guided_backprop", "guided_gradcam"))
+    for method, maps in e.maps.items():
+        assert maps.shape == (1, spec.clip_len, spec.crop_size, spec.crop_size), method
+        assert torch.isfinite(maps).all() and maps.max() > 0, f"{arch} {method} map is empty"
+    assert e.layer == ARCHS[arch].target_layer
