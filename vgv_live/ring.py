@@ -176,6 +176,11 @@ class FrameRing:
             return self._ended
 
     @property
+    def stopped(self) -> bool:
+        with self._cond:
+            return self._stopped
+
+    @property
     def nbytes(self) -> int:
         """Memory held by the frame storage (constant once the first frame arrived)."""
         with self._cond:
