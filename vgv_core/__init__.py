@@ -13,12 +13,15 @@ from vgv_core.explain import (  # noqa: E402
 )
 from vgv_core.models import ModelSpec, VideoModel, load_model  # noqa: E402
 from vgv_core.preprocess import Preprocessor  # noqa: E402
+from vgv_core.seed_api import GradVis, GuidedBackpropagation  # noqa: E402
 
 __all__ = [
     "METHODS",
     "EmbeddingSimilarityTarget",
     "Explainer",
     "Explanation",
+    "GradVis",
+    "GuidedBackpropagation",
     "ModelSpec",
     "Preprocessor",
     "SegmentationMaskTarget",

@@ -10,6 +10,7 @@ from vgv_core.errors import VGVError
 
 # name -> module in vgv_core.commands exposing add_arguments(parser) and run(args) -> int
 COMMANDS = {
+    "explain": "explain",
 }
 
 EXIT_USER_ERROR = 2

@@ -1,0 +1,228 @@
+"""Explain recorded videos into an annotated MP4 (and GIF, per-frame CSV, heatmap NPZ, JSON summary).
+
+INPUT is a video file (anything OpenCV/FFmpeg reads) or a folder of them; with a folder,
+or several INPUTs, OUT is a folder that receives <name>.mp4 per video, and --csv, --npz,
+--json and --gif name folders too. Every frame gets a prediction and a heatmap, fused
+from the sliding windows that cover it (see vgv_core.offline.windows). Every output is
+written under a temporary name and renamed when complete.
+
+exit codes:
+  0    every video explained completely
+  1    several videos: some failed (one line each says why); the others were explained
+  2    bad input or arguments (missing or unreadable video, video shorter than one
+       model window, unwritable output folder, unknown method, class or layer, ...):
+       nothing was written
+  3    a damaged or truncated video: its decodable frames were explained, and a warning
+       says how many frames could not be decoded
+  130  interrupted (Ctrl-C): the video in progress left no output file
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+from vgv_core.errors import VGVError, VideoError
+from vgv_core.explain import Explainer
+from vgv_core.explain.methods import METHODS, validate_methods
+from vgv_core.models import ModelSpec, load_model
+from vgv_core.offline.job import Options, OutputPaths, Selection, VideoOutcome, explain_video
+from vgv_core.offline.sink import Look
+from vgv_core.offline.window_explainer import WindowExplainer
+from vgv_core.offline.windows import WindowPlan
+from vgv_core.preprocess import Preprocessor
+from vgv_core.render import COLORMAPS, LAYOUTS, colormap_lut
+from vgv_core.seed_api import resolve_selected_layer
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
+EXIT_DAMAGED = 3
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".wmv", ".flv")
+SIDE_OUTPUTS = {"csv": ".csv", "npz": ".npz", "json": ".json", "gif": ".gif"}
+DEFAULT_METHOD = "guided_gradcam"
+
+# pytorchvideo calls torch.jit.script on import, which warns with torch >= 2.9: not the user's business.
+warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("inputs", nargs="*", metavar="INPUT", help="video file(s) or folder(s) of videos")
+    parser.add_argument("--input_video", help="seed alias for INPUT")
+    parser.add_argument("-o", "--output", "--output_video", metavar="OUT",
+                        help="annotated MP4 (a folder for several videos); optional when another output is given")
+    model = parser.add_argument_group("model")
+    model.add_argument("--model", default="demo", help="registry arch, spec .json, or 'demo' (default)")
+    model.add_argument("--checkpoint", "--weights_path", metavar="PATH", help="weights to load")
+    model.add_argument("--num-classes", type=int, help="replace the classification head")
+    model.add_argument("--labels", help="class names: a,b,c or a text file with one per line")
+    model.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    model.add_argument("--clip-len", "--clip_length", type=int, help="frames per window (default: the spec's)")
+    model.add_argument("--input-size", type=int, metavar="PX", help="resize frames to PX x PX for the model")
+    model.add_argument("--height", type=int, help="seed alias for --input-size (must equal --width)")
+    model.add_argument("--width", type=int, help="seed alias for --input-size (must equal --height)")
+    explain = parser.add_argument_group("explanation")
+    explain.add_argument("--method", default=DEFAULT_METHOD, help=f"one of {', '.join(METHODS)} (default {DEFAULT_METHOD})")
+    explain.add_argument("--target", metavar="CLASS", help="class name or index to explain (default: top-1)")
+    explain.add_argument("--layer", "--selected_layer", help="CAM layer: dotted name, or an index into model.blocks")
+    explain.add_argument("--hop", type=int, default=1, help="frames between window starts (default 1)")
+    explain.add_argument("--start", type=float, default=0.0, metavar="S", help="first second to explain")
+    explain.add_argument("--end", type=float, metavar="S", help="explain up to this second")
+    explain.add_argument("--max-frames", type=int, metavar="N", help="explain at most N frames")
+    look = parser.add_argument_group("pictures")
+    look.add_argument("--colormap", default="jet", help=f"one of {', '.join(COLORMAPS)}")
+    look.add_argument("--alpha", type=float, default=0.5, help="heatmap opacity in [0, 1]")
+    look.add_argument("--layout", default="overlay", choices=LAYOUTS, help="side-by-side = frame | overlay | heatmap")
+    files = parser.add_argument_group("more outputs")
+    files.add_argument("--csv", metavar="PATH", help="per-frame CSV: frame, time_s, top1, p_<class>...")
+    files.add_argument("--npz", metavar="PATH", help="per-frame uint8 heatmaps (reduced size), indices, probs")
+    files.add_argument("--json", metavar="PATH", help="summary: segments where the top-1 class holds")
+    files.add_argument("--gif", metavar="PATH", help="animated GIF of the annotated video")
+    files.add_argument("--gif-width", type=int, metavar="PX", help="scale the GIF to this width")
+    run_group = parser.add_argument_group("running")
+    run_group.add_argument("-q", "--quiet", action="store_true", help="no progress bar (warnings and errors remain)")
+    run_group.add_argument("--sequential", action="store_true", help="decode, explain and encode in turn (to measure)")
+
+
+def run(args: argparse.Namespace) -> int:
+    inputs = args.inputs + ([args.input_video] if args.input_video else [])
+    if not inputs:
+        raise VGVError("give a video file or folder to explain (INPUT or --input_video)")
+    if not args.output and all(getattr(args, name) is None for name in SIDE_OUTPUTS):
+        raise VGVError("give where to write: -o OUT (or --output_video), --csv, --npz, --json or --gif")
+    options = _options(args)
+    method = validate_methods(args.method)[0]
+    colormap_lut(args.colormap)
+    videos, several = discover(inputs)
+    plans = [(video, output_paths(video, args, several)) for video in videos]
+    engine, settings = _engine(args, method)
+    if several:
+        _prepare_folders(args)
+    failed, damaged = 0, 0
+    for video, paths in plans:
+        try:
+            outcome = explain_video(video, paths, engine, options, settings)
+        except VGVError as exc:
+            if not several:
+                raise
+            failed += 1
+            _say("error", exc if str(video) in str(exc) else f"{video}: {exc}")
+            continue
+        damaged += _report(outcome, args.quiet)
+    if failed:
+        _say("error", f"{failed} of {len(videos)} videos failed; the others were explained")
+        return EXIT_SOME_FAILED
+    return EXIT_DAMAGED if damaged else EXIT_OK
+
+
+def discover(inputs: list[str]) -> tuple[list[Path], bool]:
+    """The videos to explain, and whether there are several (OUT is then a folder)."""
+    paths = [Path(text) for text in inputs]
+    videos: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            videos.append(path)
+            continue
+        found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+        if not found:
+            raise VideoError(f"folder {path} holds no video files ({' '.join(VIDEO_SUFFIXES)})")
+        videos += found
+    return videos, len(paths) > 1 or any(path.is_dir() for path in paths)
+
+
+def output_paths(video: Path, args: argparse.Namespace, several: bool) -> OutputPaths:
+    out = None if args.output is None else Path(args.output)
+    if out is not None and (several or out.is_dir()):
+        out = out / f"{video.stem}.mp4"
+    side = {}
+    for name, suffix in SIDE_OUTPUTS.items():
+        given = getattr(args, name)
+        side[name] = None if given is None else Path(given) / f"{video.stem}{suffix}" if several else Path(given)
+    return OutputPaths(out, **side)
+
+
+def _prepare_folders(args: argparse.Namespace) -> None:
+    for folder in [args.output, *(getattr(args, name) for name in SIDE_OUTPUTS)]:
+        if folder is None:
+            continue
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VideoError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from None
+
+
+def _options(args: argparse.Namespace) -> Options:
+    if not 0 <= args.alpha <= 1:
+        raise VGVError(f"--alpha must be between 0 and 1, got {args.alpha}")
+    if args.gif_width is not None and args.gif_width < 1:
+        raise VGVError(f"--gif-width must be a positive number of pixels, got {args.gif_width}")
+    return Options(
+        look=Look(args.layout, args.alpha, args.colormap),
+        selection=Selection(args.start, args.end, args.max_frames),
+        gif_width=args.gif_width,
+        pipelined=not args.sequential,
+        quiet=args.quiet,
+    )
+
+
+def _engine(args: argparse.Namespace, method: str) -> tuple[WindowExplainer, dict]:
+    model = load_model(args.model, args.num_classes, args.checkpoint, args.device, _labels(args.labels))
+    spec = _spec_overrides(model.spec, args)
+    target = spec.label_index(args.target) if args.target is not None else None
+    explainer = Explainer(model.net, target_layer=resolve_selected_layer(model.net, args.layer))
+    plan = WindowPlan(spec.clip_len, spec.frame_stride, args.hop)
+    engine = WindowExplainer(explainer, Preprocessor(spec, model.device), plan, method, target)
+    settings = {
+        "model": str(args.model), "arch": spec.arch, "method": method, "layer": explainer.target_layer,
+        "target": None if target is None else spec.labels[target], "clip_len": spec.clip_len,
+        "frame_stride": spec.frame_stride, "hop": args.hop,
+    }
+    return engine, settings
+
+
+def _spec_overrides(spec: ModelSpec, args: argparse.Namespace) -> ModelSpec:
+    sizes = {value for value in (args.input_size, args.height, args.width) if value is not None}
+    if len(sizes) > 1:
+        raise VGVError(f"the model input is square: --input-size, --height and --width must agree, got {sorted(sizes)}")
+    changes = {"clip_len": args.clip_len} if args.clip_len is not None else {}
+    if sizes:
+        changes.update(crop_size=sizes.pop(), resize_size=None, resize_mode="stretch")
+    return replace(spec, **changes) if changes else spec
+
+
+def _labels(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    path = Path(text)
+    if path.is_file():
+        lines = path.read_text().splitlines()
+    else:
+        lines = text.split(",")
+    labels = [line.strip() for line in lines if line.strip()]
+    if not labels:
+        raise VGVError(f"--labels {text!r} names no classes")
+    return labels
+
+
+def _report(outcome: VideoOutcome, quiet: bool) -> int:
+    """Print what happened to one video; 1 when it was damaged."""
+    if outcome.fps_note:
+        _say("warning", f"{outcome.path}: {outcome.fps_note}")
+    if outcome.missing_frames:
+        _say(
+            "warning",
+            f"{outcome.path}: {outcome.missing_frames} frame(s) could not be decoded (truncated or damaged file); "
+            f"the outputs cover the {outcome.frames} frames decoded",
+        )
+    elif not quiet:
+        rate = outcome.frames / outcome.seconds if outcome.seconds > 0 else 0.0
+        print(f"{outcome.path}: explained {outcome.frames} frames in {outcome.seconds:.1f} s ({rate:.1f} frames/s)",
+              file=sys.stderr)
+    return 1 if outcome.missing_frames else 0
+
+
+def _say(kind: str, message: object) -> None:
+    print(f"vgv explain: {kind}: {message}", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""Explaining recorded videos offline: windows, fusion, pipeline and output files."""

@@ -1,0 +1,99 @@
+"""Decode -> explain -> render/encode, overlapped in threads joined by bounded queues.
+
+Each stage is an iterator; `prefetch` runs one in its own thread behind a queue of
+``depth`` items, so decoding, the model and encoding overlap while at most ``depth``
+items wait between two stages: memory stays bounded whatever the video's length.
+``pipelined=False`` chains the very same stages in the calling thread (for measuring
+what the overlap gains, and for debugging).
+
+Stopping: when the consumer stops early (an error, Ctrl-C in the main thread), the
+producer thread is told to stop, its iterator is closed in its own thread (which stops
+the stage before it in turn), and it is joined for a bounded time.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+QUEUE_DEPTH = 8
+JOIN_TIMEOUT_S = 10.0
+_END = object()
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def prefetch(items: Iterable[T], depth: int = QUEUE_DEPTH, name: str = "prefetch") -> Iterator[T]:
+    """Iterate ``items`` in a thread of its own, ``depth`` items ahead of the consumer."""
+    channel: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                channel.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        iterator = iter(items)
+        try:
+            for item in iterator:
+                if not offer(item):
+                    return
+            offer(_END)
+        except BaseException as error:  # handed to the consumer, which raises it
+            offer(_Failure(error))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name=name, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = channel.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        thread.join(JOIN_TIMEOUT_S)
+
+
+def run_pipeline(
+    frames: Iterable[T],
+    explain: Callable[[Iterable[T]], Iterator[R]],
+    sink: Callable[[R], None],
+    pipelined: bool = True,
+    depth: int = QUEUE_DEPTH,
+) -> int:
+    """Feed ``frames`` through ``explain`` into ``sink`` (called in this thread); returns the count."""
+    if pipelined:
+        frames = prefetch(frames, depth, "vgv-decode")
+        results = prefetch(explain(frames), depth, "vgv-explain")
+    else:
+        results = explain(frames)
+    count = 0
+    try:
+        for result in results:
+            sink(result)
+            count += 1
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+    return count
