@@ -50,3 +50,41 @@ def no_stray_threads():
             return
         time.sleep(0.05)
     pytest.fail(f"threads still running after the test: {ours}")
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Two intra-op threads on two shared cores spin against each other (100x slower here)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_spec(tmp_path_factory) -> Path:
+    """A small untrained X3D with the demo's labels: fast enough to explain 30 windows/s."""
+    from vgv_core.models.spec import ModelSpec
+
+    spec = ModelSpec(
+        arch="x3d_xs",
+        num_classes=6,
+        labels=("all_off", "headlights_on", "left_blinker", "right_blinker", "hazard", "headlight_defective"),
+        clip_len=4,
+        frame_stride=2,
+        crop_size=64,
+        resize_size=64,
+        arch_kwargs={"depth_factor": 1.0},
+    )
+    path = tmp_path_factory.mktemp("models") / "tiny.json"
+    spec.to_json(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_spec):
+    from vgv_core import load_model
+
+    return load_model(tiny_model_spec, device="cpu")

@@ -1,0 +1,188 @@
+"""ExplainWorker and LivePipeline on real sources: newest window, hop, slow model, lossless files."""
+
+import time
+
+import numpy as np
+import pytest
+
+from vgv_live.capture import CaptureOptions
+from vgv_live.pipeline import LivePipeline
+from vgv_live.ring import window_span
+from vgv_live.sources import parse_source
+from vgv_live.worker import WorkerOptions
+
+FAST = CaptureOptions(open_timeout_s=3.0, stale_timeout_s=1.5, backoff_initial_s=0.2, backoff_max_s=1.0)
+
+
+def wait_for(predicate, timeout: float, step: float = 0.02) -> float:
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"condition not met within {timeout} s")
+        time.sleep(step)
+    return time.monotonic() - started
+
+
+def pipeline_for(source: str, model, worker: WorkerOptions = WorkerOptions(), capture: CaptureOptions = FAST, **kw):
+    return LivePipeline.for_model(
+        parse_source(str(source)), model, "gradcam", 64, capture_options=capture, worker_options=worker, **kw
+    )
+
+
+def collect(pipeline: LivePipeline, seconds: float) -> list:
+    """Every result published during ``seconds`` (a subscription, as sinks get them)."""
+    subscription = pipeline.worker.subscribe(size=1000)
+    results = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = subscription.get(0.1)
+        if result is not None:
+            results.append(result)
+    return results
+
+
+@pytest.mark.rtsp
+def test_results_are_immutable_fresh_windows_of_the_live_stream(rtsp_server, tiny_model, no_stray_threads):
+    server = rtsp_server()
+    pipeline = pipeline_for(server.url, tiny_model)
+    pipeline.start()
+    try:
+        wait_for(lambda: pipeline.worker.results > 0, 15)
+        results = collect(pipeline, 2.0)
+    finally:
+        assert pipeline.stop()
+    spec = tiny_model.spec
+    assert len(results) >= 10
+    for result in results:
+        assert result.frame_ids.tolist() == list(range(result.frame_ids[0], result.frame_ids[0] + spec.clip_len * 2, 2))
+        assert result.maps.shape == (spec.clip_len, 48, 64) and result.maps.dtype == np.uint8  # 320x240 -> long side 64
+        assert result.probs.shape == (6,) and abs(float(result.probs.sum()) - 1) < 1e-4
+        assert result.labels[2] == "left_blinker" and result.method == "gradcam"
+        assert not result.maps.flags.writeable and not result.probs.flags.writeable
+        assert result.timings.done_t >= result.timings.taken_t >= result.timestamps[-1]
+    ends = [int(r.frame_ids[-1]) for r in results]
+    assert ends == sorted(set(ends))
+    assert pipeline.latest().seq >= results[-1].seq
+
+
+@pytest.mark.rtsp
+def test_hop_explains_after_every_n_new_frames(rtsp_server, tiny_model, no_stray_threads):
+    server = rtsp_server()
+    pipeline = pipeline_for(server.url, tiny_model, WorkerOptions(hop=6))
+    pipeline.start()
+    try:
+        wait_for(lambda: pipeline.worker.results > 0, 15)
+        results = collect(pipeline, 2.0)
+    finally:
+        assert pipeline.stop()
+    gaps = np.diff([int(r.frame_ids[-1]) for r in results])
+    assert len(results) >= 5
+    assert gaps.min() >= 6
+    assert np.median(gaps) <= 7  # the model is fast: it waits for the hop, not longer
+
+
+@pytest.mark.rtsp
+def test_slow_worker_skips_to_the_newest_window_with_constant_memory(rtsp_server, tiny_model, no_stray_threads):
+    server = rtsp_server(fps=30)
+    delay_s = 0.3
+    hook = tiny_model.net.register_forward_pre_hook(lambda module, args: time.sleep(delay_s))
+    pipeline = pipeline_for(server.url, tiny_model)
+    every_result = pipeline.worker.subscribe(size=1000)
+    try:
+        pipeline.start()
+        wait_for(lambda: pipeline.worker.results > 0, 15)
+        ring_bytes = pipeline.ring.nbytes
+        frames_before = pipeline.ring.newest_id
+        time.sleep(4.0)
+        capture_fps = pipeline.capture.fps_meter.rate()
+        frames = pipeline.ring.newest_id - frames_before
+        assert pipeline.ring.nbytes == ring_bytes
+    finally:
+        hook.remove()
+        assert pipeline.stop()
+    results = []
+    while (result := every_result.get(0)) is not None:
+        results.append(result)
+    assert 27 <= capture_fps <= 33, "capture must keep its rate whatever the model does"
+    assert 100 <= frames <= 135
+    assert 4.0 / delay_s - 2 <= len(results) - 1 <= 4.0 / delay_s + 1
+    # every frame no window covered is counted as dropped (clear() drops the rest of the ring
+    # now); a window taken as stop() came may be covered without its result being published
+    pipeline.ring.clear()
+    span = window_span(tiny_model.spec.clip_len, tiny_model.spec.frame_stride)
+    covered = set()
+    for result in results:
+        covered.update(range(int(result.frame_ids[-1]) - span + 1, int(result.frame_ids[-1]) + 1))
+    never_covered = pipeline.ring.newest_id + 1 - len(covered)
+    assert never_covered - span <= pipeline.ring.dropped <= never_covered
+    assert pipeline.ring.dropped > frames * 0.15
+    frame_period = 1 / 30
+    for previous, result in zip(results, results[1:]):
+        worker_period = result.timings.done_t - previous.timings.done_t
+        age_at_publish = result.timings.done_t - result.timestamps[-1]
+        assert age_at_publish <= worker_period + frame_period + 0.02
+        assert result.timings.taken_t - result.timestamps[-1] <= frame_period + 0.02  # it took the newest frame
+
+
+def test_lossless_file_explains_every_window_in_order(two_second_video, tiny_model, no_stray_threads):
+    pipeline = pipeline_for(two_second_video, tiny_model, WorkerOptions(lossless=True), CaptureOptions(paced=False))
+    subscription = pipeline.worker.subscribe(size=4)  # lossless: the worker waits for this reader
+    pipeline.start()
+    ends = []
+    while (result := subscription.get(10)) is not None:
+        ends.append(int(result.frame_ids[-1]))
+        time.sleep(0.002)  # a reader slower than the model must not lose windows
+    assert pipeline.join_finished(10)
+    span = window_span(tiny_model.spec.clip_len, tiny_model.spec.frame_stride)
+    assert ends == list(range(span - 1, 60))
+    assert pipeline.ring.dropped == 0
+    assert pipeline.stop()
+
+
+def test_lossless_hop_explains_every_hop_th_window(two_second_video, tiny_model, no_stray_threads):
+    pipeline = pipeline_for(two_second_video, tiny_model, WorkerOptions(lossless=True, hop=5), CaptureOptions(paced=False))
+    subscription = pipeline.worker.subscribe()
+    pipeline.start()
+    ends = []
+    while (result := subscription.get(10)) is not None:
+        ends.append(int(result.frame_ids[-1]))
+    assert pipeline.join_finished(10)
+    assert ends == list(range(6, 60, 5))
+    assert pipeline.stop()
+
+
+@pytest.mark.rtsp
+def test_results_resume_within_ten_seconds_after_the_server_restarts(rtsp_server, tiny_model, no_stray_threads):
+    server = rtsp_server()
+    pipeline = pipeline_for(server.url, tiny_model)
+    pipeline.start()
+    try:
+        wait_for(lambda: pipeline.worker.results > 5, 15)
+        server.kill()
+        wait_for(lambda: pipeline.capture.state == "reconnecting", FAST.stale_timeout_s + 1)
+        time.sleep(1.0)
+        assert pipeline.capture.is_alive() and pipeline.worker.is_alive() and pipeline.error is None
+        results_during_outage = pipeline.worker.results
+        restarted = time.monotonic()
+        server.restart()
+        wait_for(lambda: pipeline.worker.results > results_during_outage, 10 - (time.monotonic() - restarted))
+        assert pipeline.capture.reconnects == 1
+        assert pipeline.stats().reconnects == 1
+    finally:
+        assert pipeline.stop()
+
+
+@pytest.mark.rtsp
+def test_pipeline_stop_returns_within_two_seconds_while_the_server_hangs(rtsp_server, tiny_model, no_stray_threads):
+    server = rtsp_server()
+    pipeline = pipeline_for(server.url, tiny_model, capture=CaptureOptions(open_timeout_s=30, stale_timeout_s=30))
+    pipeline.start()
+    wait_for(lambda: pipeline.worker.results > 2, 15)
+    server.hang()
+    time.sleep(0.5)
+    started = time.monotonic()
+    try:
+        assert pipeline.stop(timeout=2.0)
+        assert time.monotonic() - started < 2.0
+    finally:
+        server.resume()

@@ -1,0 +1,107 @@
+"""`vgv-live`: explain a camera, stream or video file live, in a window or headless.
+
+    vgv-live SOURCE --headless [--record OUT.mp4] [--jsonl OUT.jsonl] [--events DIR] [--duration S] ...
+    vgv-live [SOURCE]            (the window; needs PyQt6)
+
+Bad input ends with one line on stderr and exit status 1; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from vgv_core.errors import VGVError
+from vgv_live.config import ConfigError, LiveConfig, load_toml, merge
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vgv-live", description="Explain a video classifier on live video.")
+    parser.add_argument("source", nargs="?", help="camera index, /dev/videoN, rtsp(s)://, http(s):// URL or video file")
+    parser.add_argument("--headless", action="store_true", default=None, help="no window: write files, stats on stderr")
+    parser.add_argument("--config", help="TOML file with the same settings (flags override it)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--model", help="arch name, model spec .json, or 'demo' (default)")
+    model.add_argument("--checkpoint", help="weights file for --model")
+    model.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
+    model.add_argument("--method", help="explanation method (default gradcam)")
+    model.add_argument("--target", help="class to explain (label or index; default: top-1)")
+    model.add_argument("--hop", type=int, help="explain after every N new frames (default 1 = as fast as possible)")
+    model.add_argument("--map-size", type=int, help="long side of the maps in results (default 160)")
+    source = parser.add_argument_group("source")
+    source.add_argument("--lossless", action="store_true", default=None, help="files: explain every window (not real time)")
+    source.add_argument("--loop", action="store_true", default=None, help="files: start again at the end")
+    source.add_argument("--retry", action="store_true", default=None, help="keep retrying when the source cannot be opened")
+    source.add_argument("--open-timeout", type=float, help="seconds to wait for a source to open (default 10)")
+    source.add_argument("--stale-timeout", type=float, help="seconds without a frame before reconnecting (default 5)")
+    source.add_argument("--backoff-max", type=float, help="longest wait between reconnect attempts (default 30)")
+    source.add_argument("--ring-frames", type=int, help="frames the ring holds at least")
+    out = parser.add_argument_group("outputs (headless)")
+    out.add_argument("--duration", type=float, help="stop after S seconds")
+    out.add_argument("--record", help="annotated MP4")
+    out.add_argument("--jsonl", help="one JSON line per result, flushed as written")
+    out.add_argument("--events", help="folder for threshold event clips and records")
+    out.add_argument("--threshold", action="append", metavar="LABEL=P", help="raise an event when P(LABEL) >= P")
+    out.add_argument("--hysteresis", type=float, help="re-arm a threshold below P - this (default 0.1)")
+    out.add_argument("--pre-roll", type=float, help="seconds of video before an event (default 2)")
+    out.add_argument("--post-roll", type=float, help="seconds of video after an event (default 2)")
+    out.add_argument("--snapshots", help="folder for periodic annotated stills")
+    out.add_argument("--snapshot-every", type=float, help="seconds between stills (default 10)")
+    out.add_argument("--stats-every", type=float, help="seconds between stats lines (default 5)")
+    out.add_argument("--alpha", type=float, help="heatmap opacity (default 0.4)")
+    out.add_argument("--colormap", help="heatmap colours (default jet)")
+    return parser
+
+
+def parse_thresholds(items: list[str] | None) -> dict[str, float] | None:
+    if not items:
+        return None
+    thresholds = {}
+    for item in items:
+        label, sep, value = item.partition("=")
+        try:
+            thresholds[label.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not label.strip():
+            raise ConfigError(f"--threshold {item!r}: expected LABEL=PROBABILITY, e.g. left_blinker=0.6")
+    return thresholds
+
+
+def config_from_args(args: argparse.Namespace) -> LiveConfig:
+    flags = {key: value for key, value in vars(args).items() if key not in ("config", "threshold")}
+    flags["thresholds"] = parse_thresholds(args.threshold)
+    return merge(load_toml(args.config) if args.config else {}, flags)
+
+
+def main(argv: list[str] | None = None) -> int:
+    # pytorchvideo calls torch.jit.script at import, which warns on every run with torch >= 2.9
+    warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+        if config.headless:
+            from vgv_live.headless import run_headless
+
+            return run_headless(config)
+        return run_window(config)
+    except VGVError as exc:
+        print(f"vgv-live: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("vgv-live: interrupted", file=sys.stderr)
+        return 130
+
+
+def run_window(config: LiveConfig) -> int:
+    try:
+        from vgv_live.app import run_window as run_app_window
+    except ImportError as exc:
+        print(f"vgv-live: error: the window is not available ({exc}); use --headless", file=sys.stderr)
+        return 1
+    return run_app_window(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Headless runner: a LivePipeline with file sinks, stats on stderr, clean stop on signals.
+
+Runs until the source ends, ``duration`` passes, or SIGINT/SIGTERM arrives; in every
+case the recorder, the JSONL file and open event clips are finished before it returns.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from typing import TextIO
+
+from vgv_core import VideoModel, load_model
+from vgv_core.errors import VideoError
+from vgv_live.capture import ERROR, CaptureOptions
+from vgv_live.config import LiveConfig
+from vgv_live.pipeline import LivePipeline
+from vgv_live.sinks import EventRecorder, JsonlWriter, Recorder, Sink, Snapshotter, ThresholdTrigger
+from vgv_live.sources import Source, parse_source
+from vgv_live.worker import WorkerOptions
+
+TICK_S = 0.1
+
+
+def run_headless(config: LiveConfig, log: TextIO = sys.stderr) -> int:
+    """Run ``config`` without a display; return the exit status. VGVError escapes for bad input."""
+    if config.source is None:
+        raise VideoError("no SOURCE given: name a camera index, a stream URL or a video file")
+    source = parse_source(config.source)
+    model = load_model(config.model, checkpoint=config.checkpoint, device=config.device)
+    target = model.spec.label_index(config.target) if config.target is not None else None
+    thresholds = {model.spec.label_index(label): prob for label, prob in config.thresholds.items()}
+    sinks = build_sinks(config, thresholds)
+    pipeline = build_pipeline(config, source, model, target, sinks)
+    print(f"vgv-live: {source.text} -> {config.model} on {model.device} ({config.method})", file=log, flush=True)
+    with stop_on_signals() as stop_requested:
+        pipeline.start()
+        reason = wait_until_done(pipeline, config, stop_requested, log)
+        pipeline.stop()
+    error = pipeline.error
+    if error:
+        print(f"vgv-live: error: {error}", file=log, flush=True)
+        return 1
+    print(pipeline.stats().line(), file=log, flush=True)
+    print(f"vgv-live: {reason}; {summary(sinks)}", file=log, flush=True)
+    return 0
+
+
+def build_sinks(config: LiveConfig, thresholds: dict[int, float]) -> list[Sink]:
+    sinks: list[Sink] = []
+    if config.jsonl:
+        sinks.append(JsonlWriter(config.jsonl))
+    if config.record:
+        sinks.append(Recorder(config.record))
+    if config.events:
+        trigger = ThresholdTrigger(thresholds, config.hysteresis)
+        sinks.append(EventRecorder(config.events, trigger, config.pre_roll, config.post_roll))
+    if config.snapshots:
+        sinks.append(Snapshotter(config.snapshots, config.snapshot_every))
+    return sinks
+
+
+def build_pipeline(
+    config: LiveConfig, source: Source, model: VideoModel, target: int | None, sinks: list[Sink]
+) -> LivePipeline:
+    capture_options = CaptureOptions(
+        open_timeout_s=config.open_timeout,
+        stale_timeout_s=config.stale_timeout,
+        retry=config.retry,
+        backoff_max_s=config.backoff_max,
+        paced=not config.lossless,
+        loop=config.loop,
+    )
+    worker_options = WorkerOptions(hop=config.hop, lossless=config.lossless and not source.live, target=target)
+    return LivePipeline.for_model(
+        source, model, config.method, config.map_size,
+        capture_options=capture_options, worker_options=worker_options, sinks=sinks,
+        ring_frames=config.ring_frames, alpha=config.alpha, colormap=config.colormap,
+    )
+
+
+def wait_until_done(pipeline: LivePipeline, config: LiveConfig, stop_requested: threading.Event, log: TextIO) -> str:
+    """Block until there is a reason to stop; return it in words."""
+    next_stats = time.monotonic() + config.stats_every
+    while True:
+        if stop_requested.wait(TICK_S):
+            return "stopped by signal"
+        now = time.monotonic()
+        if pipeline.capture.state == ERROR or pipeline.error:
+            return "failed"
+        if pipeline.finished:
+            return "end of source"
+        if config.duration is not None and now - pipeline.started_t >= config.duration:
+            return f"ran for {config.duration:g} s"
+        if now >= next_stats:
+            next_stats = now + config.stats_every
+            print(pipeline.stats().line(), file=log, flush=True)
+            if pipeline.capture.error and pipeline.capture.state != ERROR:
+                print(f"vgv-live: {pipeline.capture.error}", file=log, flush=True)
+
+
+def summary(sinks: list[Sink]) -> str:
+    parts = []
+    for sink in sinks:
+        if isinstance(sink, JsonlWriter):
+            parts.append(f"{sink.path} ({sink.lines} results)")
+        elif isinstance(sink, Recorder):
+            parts.append(f"{sink.path} ({sink.frames_written} frames)" if sink.frames_written else f"{sink.path} (no frames, not written)")
+        elif isinstance(sink, EventRecorder):
+            parts.append(f"{len(sink.events)} event(s) in {sink.folder}")
+        elif isinstance(sink, Snapshotter):
+            parts.append(f"{len(sink.saved)} snapshot(s) in {sink.folder}")
+    return "wrote " + ", ".join(parts) if parts else "no outputs asked for"
+
+
+@contextmanager
+def stop_on_signals():
+    """SIGINT and SIGTERM set the yielded event instead of killing the process."""
+    requested = threading.Event()
+    handler = lambda signum, frame: requested.set()  # noqa: E731
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield requested
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -1,0 +1,134 @@
+"""LivePipeline: source -> CaptureThread -> FrameRing -> ExplainWorker (-> SinkPump -> sinks).
+
+Builds the threads in the right order (lossless readers register before frames flow),
+starts them, reports their stats, and stops them with bounded joins. The headless
+runner and the window both drive one of these.
+"""
+
+from __future__ import annotations
+
+import time
+
+from vgv_core import VideoModel
+from vgv_live.capture import ENDED, ERROR, CaptureOptions, CaptureThread
+from vgv_live.clip_explainer import ClipExplainer
+from vgv_live.result import Result
+from vgv_live.ring import FrameRing, window_span
+from vgv_live.sink_pump import SinkPump
+from vgv_live.sinks import Sink
+from vgv_live.sources import Source
+from vgv_live.stats import StatsSnapshot
+from vgv_live.worker import ExplainWorker, WorkerOptions
+
+RESULT_QUEUE = 8
+LIVE_SLACK_FRAMES = 32  # room for frames arriving while the sinks draw the previous ones
+FALLBACK_FPS = 30.0
+SINK_FINISH_TIMEOUT_S = 60.0
+
+
+def ring_capacity(span: int, hop: int, lossless: bool) -> int:
+    """Enough slots that neither the worker's window nor the sinks' backlog is overwritten.
+
+    Lossless: the worker may run RESULT_QUEUE results ahead of the sinks, which hold
+    their frames until drawn, so fewer slots would stall the producer for good.
+    """
+    if lossless:
+        return span + hop * (RESULT_QUEUE + 2)
+    return 2 * span + hop + LIVE_SLACK_FRAMES
+
+
+class LivePipeline:
+    def __init__(
+        self,
+        source: Source,
+        explainer: ClipExplainer,
+        capture_options: CaptureOptions,
+        worker_options: WorkerOptions,
+        sinks: list[Sink] = (),
+        ring_frames: int | None = None,  # at least this many slots (more when the window needs them)
+        alpha: float = 0.4,
+        colormap: str = "jet",
+    ) -> None:
+        spec = explainer.model.spec
+        span = window_span(spec.clip_len, spec.frame_stride)
+        needed = ring_capacity(span, worker_options.hop, worker_options.lossless)
+        self.source = source
+        self.ring = FrameRing(max(ring_frames or 0, needed), lossless=worker_options.lossless)
+        self.worker = ExplainWorker(self.ring, explainer, worker_options)
+        self.pump = (
+            SinkPump(self.ring, self.worker.subscribe(RESULT_QUEUE), list(sinks), self.fps, alpha, colormap)
+            if sinks else None
+        )
+        self.capture = CaptureThread(source, self.ring, capture_options)
+        self.started_t = 0.0
+
+    @classmethod
+    def for_model(cls, source: Source, model: VideoModel, method: str, map_size: int, **kwargs) -> "LivePipeline":
+        return cls(source, ClipExplainer(model, method, map_size), **kwargs)
+
+    def start(self, warm_up_timeout: float = 300.0) -> None:
+        """Start the worker, let it warm up, then start capturing (so no frame waits on it)."""
+        self.worker.start()
+        self.worker.ready.wait(warm_up_timeout)
+        self.started_t = time.monotonic()
+        if self.worker.error:
+            return
+        for thread in (self.capture, self.pump):
+            if thread is not None:
+                thread.start()
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Stop capture, then the worker, then let the sinks finish their files."""
+        deadline = time.monotonic() + timeout
+        stopped = self.capture.stop(timeout)
+        stopped &= self.worker.stop(max(0.1, deadline - time.monotonic()))
+        if self.pump is not None and self.pump.is_alive():  # not cut short: an MP4 without its index is lost
+            self.pump.join(SINK_FINISH_TIMEOUT_S)
+        return stopped
+
+    def join_finished(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` for a file to be fully processed; True when all threads ended."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads():
+            if thread.is_alive():
+                thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads())
+
+    @property
+    def finished(self) -> bool:
+        """The source ended (or failed) and everything it produced went through."""
+        return self.capture.state in (ENDED, ERROR) and not self.worker.is_alive() and not (
+            self.pump and self.pump.is_alive()
+        )
+
+    @property
+    def error(self) -> str | None:
+        if self.capture.state == ERROR:
+            return self.capture.error
+        return self.worker.error or (self.pump.error if self.pump else None)
+
+    def latest(self) -> Result | None:
+        return self.worker.latest.get()
+
+    def fps(self) -> float:
+        """The source's frame rate: measured from timestamps (files: their own timestamps)."""
+        rate = self.capture.native_fps if not self.source.live else self.capture.fps_meter.rate()
+        return rate or FALLBACK_FPS
+
+    def stats(self) -> StatsSnapshot:
+        now = time.monotonic()
+        return StatsSnapshot(
+            state=self.capture.state,
+            capture_fps=self.capture.fps_meter.rate(now),
+            explain_fps=self.worker.rate.rate(now),
+            frames=self.ring.newest_id + 1,
+            dropped=self.ring.dropped,
+            results=self.worker.results,
+            latency_p50_ms=self.worker.latency.percentile(50) * 1000,
+            latency_p95_ms=self.worker.latency.percentile(95) * 1000,
+            reconnects=self.capture.reconnects,
+            frame_age_s=self.capture.frame_age(now),
+        )
+
+    def _threads(self) -> list:
+        return [t for t in (self.capture, self.worker, self.pump) if t is not None]

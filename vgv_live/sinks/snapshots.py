@@ -1,0 +1,44 @@
+"""Snapshots: an annotated still every ``interval_s`` seconds of video, written atomically.
+
+Seconds of video are counted in frames at the source's rate, so a file read losslessly
+(faster than real time) is snapshotted at the same places as when played.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+
+from vgv_core.errors import VideoError
+from vgv_live.sinks.sink import AnnotatedFrame, Sink
+
+
+def write_image_atomically(path: Path, image) -> None:
+    ok, encoded = cv2.imencode(path.suffix, image)
+    if not ok:
+        raise VideoError(f"cannot encode {path}")
+    temp = path.with_name(f".{path.name}.partial")
+    temp.write_bytes(encoded.tobytes())
+    os.replace(temp, path)
+
+
+class Snapshotter(Sink):
+    wants_frames = True
+
+    def __init__(self, folder: str | Path, interval_s: float) -> None:
+        self.folder = Path(folder)
+        self.interval_s = interval_s
+        self.saved: list[Path] = []
+        self._next_id: int | None = None
+        if not self.folder.is_dir():
+            raise VideoError(f"snapshot folder {self.folder} does not exist")
+
+    def on_frame(self, frame: AnnotatedFrame) -> None:
+        if frame.repeated or (self._next_id is not None and frame.frame_id < self._next_id):
+            return
+        self._next_id = frame.frame_id + max(1, round(self.interval_s * frame.fps))
+        path = self.folder / f"snapshot_{frame.frame_id:08d}.jpg"
+        write_image_atomically(path, frame.image)
+        self.saved.append(path)
