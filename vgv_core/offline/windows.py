@@ -66,7 +66,8 @@ class FusedFrame:
 
 
 class FrameFusion:
-    """Weighted sums of window results for the frames still open, in a ring of ``span`` slots."""
+    """Weighted sums of window results for the frames still open, in a ring of ``span`` slots:
+    after adding window k, pop the frames before window k + 1's start."""
 
     def __init__(self, plan: WindowPlan, num_classes: int, map_size: tuple[int, int], device: torch.device) -> None:
         self.plan = plan
