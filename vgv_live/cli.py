@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--model", help="arch name, model spec .json, or 'demo' (default)")
     model.add_argument("--checkpoint", help="weights file for --model")
     model.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
+    model.add_argument("--threads", type=int, help="torch CPU threads (default: cores - 1)")
     model.add_argument("--method", help="explanation method (default gradcam)")
     model.add_argument("--target", help="class to explain (label or index; default: top-1)")
     model.add_argument("--hop", type=int, help="explain after every N new frames (default 1 = as fast as possible)")
@@ -98,7 +99,7 @@ def run_window(config: LiveConfig) -> int:
     try:
         from vgv_live.app import run_window as run_app_window
     except ImportError as exc:
-        print(f"vgv-live: error: the window is not available ({exc}); use --headless", file=sys.stderr)
+        print(f"vgv-live: error: cannot open the window ({exc}); run with --headless", file=sys.stderr)
         return 1
     return run_app_window(config)
 

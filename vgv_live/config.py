@@ -33,6 +33,7 @@ class LiveConfig:
     model: str = "demo"
     checkpoint: str | None = None
     device: str = "auto"
+    threads: int | None = None  # torch CPU threads; None = one less than the cores we may use
     method: str = "gradcam"
     target: str | None = None  # label or class index to explain; None = top-1
     hop: int = 1
@@ -65,6 +66,8 @@ class LiveConfig:
         ]
         if self.hop < 1:
             problems.append("hop must be >= 1")
+        if self.threads is not None and self.threads < 1:
+            problems.append("threads must be >= 1")
         if self.duration is not None and self.duration <= 0:
             problems.append("duration must be > 0")
         if self.pre_roll < 0 or self.post_roll < 0:

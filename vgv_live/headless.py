@@ -6,6 +6,7 @@ case the recorder, the JSONL file and open event clips are finished before it re
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -13,9 +14,11 @@ import time
 from contextlib import contextmanager
 from typing import TextIO
 
+import torch
+
 from vgv_core import VideoModel, load_model
 from vgv_core.errors import VideoError
-from vgv_live.capture import ERROR, CaptureOptions
+from vgv_live.capture import ERROR, RUNNING, CaptureOptions
 from vgv_live.config import LiveConfig
 from vgv_live.pipeline import LivePipeline
 from vgv_live.sinks import EventRecorder, JsonlWriter, Recorder, Sink, Snapshotter, ThresholdTrigger
@@ -31,11 +34,11 @@ def run_headless(config: LiveConfig, log: TextIO = sys.stderr) -> int:
         raise VideoError("no SOURCE given: name a camera index, a stream URL or a video file")
     source = parse_source(config.source)
     model = load_model(config.model, checkpoint=config.checkpoint, device=config.device)
+    torch.set_num_threads(config.threads or default_threads())
     target = model.spec.label_index(config.target) if config.target is not None else None
     thresholds = {model.spec.label_index(label): prob for label, prob in config.thresholds.items()}
     sinks = build_sinks(config, thresholds)
     pipeline = build_pipeline(config, source, model, target, sinks)
-    print(f"vgv-live: {source.text} -> {config.model} on {model.device} ({config.method})", file=log, flush=True)
     with stop_on_signals() as stop_requested:
         pipeline.start()
         reason = wait_until_done(pipeline, config, stop_requested, log)
@@ -47,6 +50,12 @@ def run_headless(config: LiveConfig, log: TextIO = sys.stderr) -> int:
     print(pipeline.stats().line(), file=log, flush=True)
     print(f"vgv-live: {reason}; {summary(sinks)}", file=log, flush=True)
     return 0
+
+
+def default_threads() -> int:
+    """One core stays free for decoding and the sinks: intra-op threads that have to share
+    cores with them spin against each other (measured 100x slower on 2 busy cores)."""
+    return max(1, len(os.sched_getaffinity(0)) - 1)
 
 
 def build_sinks(config: LiveConfig, thresholds: dict[int, float]) -> list[Sink]:
@@ -85,12 +94,17 @@ def build_pipeline(
 def wait_until_done(pipeline: LivePipeline, config: LiveConfig, stop_requested: threading.Event, log: TextIO) -> str:
     """Block until there is a reason to stop; return it in words."""
     next_stats = time.monotonic() + config.stats_every
+    announced = False
     while True:
         if stop_requested.wait(TICK_S):
             return "stopped by signal"
         now = time.monotonic()
         if pipeline.capture.state == ERROR or pipeline.error:
             return "failed"
+        if not announced and pipeline.capture.state == RUNNING:
+            announced = True
+            print(f"vgv-live: reading {pipeline.source.text}, explaining with {config.model} ({config.method})",
+                  file=log, flush=True)
         if pipeline.finished:
             return "end of source"
         if config.duration is not None and now - pipeline.started_t >= config.duration:
