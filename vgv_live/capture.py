@@ -25,7 +25,7 @@ import numpy as np
 
 from vgv_core.errors import VideoError
 from vgv_live.ring import FrameRing
-from vgv_live.sources import FILE, Source, describe, open_capture
+from vgv_live.sources import FILE, Source, open_capture
 from vgv_live.stats import RateMeter
 from vgv_live.wakeup import shutdown_connections
 
@@ -80,7 +80,7 @@ class CaptureThread(threading.Thread):
         self.read_failures = 0
         self.backlog_dropped = 0
         self.error: str | None = None
-        self.transitions: deque[Transition] = deque(maxlen=64)
+        self.transitions: deque[Transition] = deque([Transition(time.monotonic(), CONNECTING, "")], maxlen=64)
         self._state = CONNECTING
         self._state_lock = threading.Lock()
         self._stop_event = threading.Event()

@@ -10,7 +10,6 @@ Readers always get fresh copies, never views of a slot. `end()` is the EOF senti
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from dataclasses import dataclass
@@ -210,9 +209,7 @@ class FrameRing:
     def _copy_window(self, end_id: int, clip_len: int, stride: int) -> Window:
         ids = end_id - stride * np.arange(clip_len - 1, -1, -1, dtype=np.int64)
         slots = ids % self.capacity
-        first_slot_id = ids[0]
-        span_slots = np.arange(first_slot_id, end_id + 1) % self.capacity
-        self._covered[span_slots] = True
+        self._covered[np.arange(ids[0], end_id + 1) % self.capacity] = True
         return Window(self._frames[slots], ids, self._times[slots].copy())
 
     def _ensure_storage(self, shape: tuple[int, ...]) -> None:
@@ -223,8 +220,3 @@ class FrameRing:
         if self._frames is not None:  # a reconnect brought a new resolution: old frames are unusable
             self._first_held = self._next_id
         self._frames = np.empty((self.capacity, *shape), np.uint8)
-
-
-def ring_capacity(span: int, hop: int, keep_seconds: float, fps_guess: float) -> int:
-    """Slots for two windows plus ``keep_seconds`` of history (event pre-roll) at ``fps_guess``."""
-    return max(2 * span + hop, span + hop + math.ceil(keep_seconds * fps_guess))

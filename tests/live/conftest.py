@@ -16,10 +16,10 @@ def rtsp_server():
     """Factory: rtsp_server(file=None, fps=30, size="320x240") -> a started RtspServer."""
     started: list[RtspServer] = []
 
-    def start(file: str | Path | None = None, fps: int = 30, size: str = "320x240", loop: bool = False):
+    def start(file: str | Path | None = None, fps: int = 30, size: str = "320x240"):
         args = ["--fps", str(fps), "--size", size]
         if file is not None:
-            args += ["--file", str(file)] + (["--loop"] if loop else [])
+            args += ["--file", str(file)]
         server = RtspServer(free_port(), args)
         started.append(server)
         return server.start()

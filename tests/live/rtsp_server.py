@@ -6,8 +6,8 @@ Run with the system Python, which has `gi` (Debian's python3-gi):
 
 It prints the stream URL on stdout once it listens, then serves until killed.
 SIGTERM is a dead camera; SIGSTOP a hung one (the socket stays open, nothing comes).
-Without --file it serves a live test pattern; with --file it serves the file (re-encoded,
-so any container and codec OpenCV can write works), looping it with --loop.
+Without --file it serves a live test pattern; with --file it serves the file once
+(re-encoded, so any container and codec works), paced at --fps.
 """
 
 import argparse
@@ -30,18 +30,15 @@ def pattern_launch(args: argparse.Namespace) -> str:
 
 
 def file_launch(args: argparse.Namespace) -> str:
-    source = f'multifilesrc location="{args.file}" loop=true' if args.loop else f'filesrc location="{args.file}"'
-    return (
-        f"( {source} ! decodebin ! videoconvert ! videorate ! video/x-raw,framerate={args.fps}/1"
-        f" ! {ENCODE.format(gop=args.fps)} )"
-    )
+    caps = f"video/x-raw,framerate={args.fps}/1"
+    source = f'filesrc location="{args.file}" ! decodebin ! videoconvert ! videorate'
+    return f"( {source} ! {caps} ! {ENCODE.format(gop=args.fps)} )"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="0 = any free port")
     parser.add_argument("--file", help="serve this video instead of the test pattern")
-    parser.add_argument("--loop", action="store_true", help="loop --file")
     parser.add_argument("--fps", type=int, default=30)
     parser.add_argument("--size", default="320x240", help="test pattern size WxH")
     args = parser.parse_args()

@@ -1,5 +1,6 @@
 """CaptureThread against a real RTSP server and real files: rate, watchdog, reconnects, stop."""
 
+import random
 import socket
 import time
 
@@ -8,7 +9,7 @@ import pytest
 from vgv_live.capture import CaptureOptions, CaptureThread, backoff_delay
 from vgv_live.ring import FrameRing
 from vgv_live.sources import parse_source
-from live_support import frame_index, free_port
+from live_support import RtspServer, frame_index, free_port
 
 FAST = CaptureOptions(open_timeout_s=3.0, stale_timeout_s=1.5, backoff_initial_s=0.2, backoff_max_s=1.0)
 
@@ -147,8 +148,6 @@ def test_silent_server_errors_at_the_open_timeout(no_stray_threads):
 
 @pytest.mark.rtsp
 def test_retry_keeps_retrying_with_backoff_until_the_server_appears(rtsp_server, no_stray_threads):
-    from live_support import RtspServer
-
     port = free_port()
     options = CaptureOptions(open_timeout_s=2.0, retry=True, backoff_initial_s=0.1, backoff_max_s=0.4)
     capture, ring = start_capture(f"rtsp://127.0.0.1:{port}/stream", options)
@@ -168,8 +167,6 @@ def test_retry_keeps_retrying_with_backoff_until_the_server_appears(rtsp_server,
 
 
 def test_backoff_is_exponential_capped_and_jittered():
-    import random
-
     options = CaptureOptions(backoff_initial_s=0.5, backoff_max_s=8.0, backoff_jitter=0.25)
     rng = random.Random(1)
     delays = [backoff_delay(a, options, rng) for a in range(8)]
