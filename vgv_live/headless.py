@@ -49,6 +49,8 @@ def run_headless(config: LiveConfig, log: TextIO = sys.stderr) -> int:
         return 1
     print(pipeline.stats().line(), file=log, flush=True)
     print(f"vgv-live: {reason}; {summary(sinks)}", file=log, flush=True)
+    if pipeline.pump is not None and pipeline.pump.results.dropped:
+        print(f"vgv-live: the outputs fell behind and skipped {pipeline.pump.results.dropped} result(s)", file=log)
     return 0
 
 
@@ -124,9 +126,9 @@ def summary(sinks: list[Sink]) -> str:
         elif isinstance(sink, Recorder):
             parts.append(f"{sink.path} ({sink.frames_written} frames)" if sink.frames_written else f"{sink.path} (no frames, not written)")
         elif isinstance(sink, EventRecorder):
-            parts.append(f"{len(sink.events)} event(s) in {sink.folder}")
+            parts.append(f"{sink.events} event(s) in {sink.folder}")
         elif isinstance(sink, Snapshotter):
-            parts.append(f"{len(sink.saved)} snapshot(s) in {sink.folder}")
+            parts.append(f"{sink.saved} snapshot(s) in {sink.folder}")
     return "wrote " + ", ".join(parts) if parts else "no outputs asked for"
 
 

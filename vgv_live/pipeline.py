@@ -20,7 +20,8 @@ from vgv_live.sources import Source
 from vgv_live.stats import StatsSnapshot
 from vgv_live.worker import ExplainWorker, WorkerOptions
 
-RESULT_QUEUE = 8
+RESULT_QUEUE = 8  # lossless: the worker waits when the sinks are this many results behind
+LIVE_RESULT_QUEUE = 64  # live: results the sinks may lag behind before the oldest are skipped
 LIVE_SLACK_FRAMES = 32  # room for frames arriving while the sinks draw the previous ones
 FALLBACK_FPS = 30.0
 SINK_FINISH_TIMEOUT_S = 60.0
@@ -56,7 +57,8 @@ class LivePipeline:
         self.ring = FrameRing(max(ring_frames or 0, needed), lossless=worker_options.lossless)
         self.worker = ExplainWorker(self.ring, explainer, worker_options)
         self.pump = (
-            SinkPump(self.ring, self.worker.subscribe(RESULT_QUEUE), list(sinks), self.fps, alpha, colormap)
+            SinkPump(self.ring, self.worker.subscribe(RESULT_QUEUE if worker_options.lossless else LIVE_RESULT_QUEUE),
+                     list(sinks), self.fps, alpha, colormap)
             if sinks else None
         )
         self.capture = CaptureThread(source, self.ring, capture_options)

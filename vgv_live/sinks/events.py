@@ -64,7 +64,7 @@ class EventRecorder(Sink):
         self.trigger = trigger
         self.pre_roll_s = pre_roll_s
         self.post_roll_s = post_roll_s
-        self.events: list[dict] = []
+        self.events = 0  # started so far (a count: a run may last weeks)
         self._history: deque[AnnotatedFrame] = deque()
         self._active: list[ActiveClip] = []
 
@@ -91,7 +91,7 @@ class EventRecorder(Sink):
         if trigger is None:
             return
         label = result.labels[index]
-        name = f"event_{len(self.events):04d}_{label}_f{trigger.frame_id}"
+        name = f"event_{self.events:04d}_{label}_f{trigger.frame_id}"
         fps = trigger.fps
         height, width = trigger.image.shape[:2]
         record = {
@@ -112,7 +112,7 @@ class EventRecorder(Sink):
         for frame in self._history:
             self._append(clip, frame)
         self._active.append(clip)
-        self.events.append(record)
+        self.events += 1
         if clip.post_frames == 0:
             self._finish(clip)
 

@@ -30,7 +30,7 @@ class Snapshotter(Sink):
     def __init__(self, folder: str | Path, interval_s: float) -> None:
         self.folder = Path(folder)
         self.interval_s = interval_s
-        self.saved: list[Path] = []
+        self.saved = 0
         self._next_id: int | None = None
         if not self.folder.is_dir():
             raise VideoError(f"snapshot folder {self.folder} does not exist")
@@ -41,4 +41,4 @@ class Snapshotter(Sink):
         self._next_id = frame.frame_id + max(1, round(self.interval_s * frame.fps))
         path = self.folder / f"snapshot_{frame.frame_id:08d}.jpg"
         write_image_atomically(path, frame.image)
-        self.saved.append(path)
+        self.saved += 1
