@@ -90,7 +90,7 @@ def _sample_lamps(rng: np.random.Generator, car: CarFront) -> tuple[Lamp, ...]:
     else:
         hx, rx = rng.uniform(0.55, 0.68), rng.uniform(0.16, 0.22)
     hy, ry = rng.uniform(0.15, 0.22), rng.uniform(0.07, 0.1)
-    br = rng.uniform(0.07, 0.095)
+    br = rng.uniform(0.08, 0.1)
     bx, by = (hx + rx + 0.04 + br, hy) if outboard else (hx + rng.uniform(-0.05, 0.05), hy + ry + 0.05 + br)
     head_off = tuple(float(rng.uniform(100, 160) + d) for d in (12, 4, 0))
     head_lit = (255.0, 250.0, 238.0) if rng.uniform() < 0.5 else (205.0, 238.0, 255.0)
