@@ -22,8 +22,8 @@ in the second), a gate that sees the forked batch applies the rule to its second
 
 from __future__ import annotations
 
-import math
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import torch
@@ -32,66 +32,55 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.overrides import TorchFunctionMode
 
-SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+@dataclass(frozen=True)
+class Gate:
+    """A gate's forward (the native op) and its native backward ``backward(grad, saved)``;
+    ``saves`` says whether the backward needs the gate's input or its output."""
+
+    forward: Callable[[Tensor], Tensor]
+    backward: Callable[[Tensor, Tensor], Tensor]
+    saves: str = "input"
 
 
-def _relu(x: Tensor) -> tuple[Tensor, Tensor]:
-    return x.clamp(min=0), (x > 0).to(x.dtype)
-
-
-def _silu(x: Tensor) -> tuple[Tensor, Tensor]:
-    s = torch.sigmoid(x)
-    return x * s, s * (1 + x * (1 - s))
-
-
-def _gelu(x: Tensor) -> tuple[Tensor, Tensor]:
-    cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2.0)))
-    pdf = torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-    return x * cdf, cdf + x * pdf
-
-
-def _gelu_tanh(x: Tensor) -> tuple[Tensor, Tensor]:
-    t = torch.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x.pow(3)))
-    derivative = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-    return 0.5 * x * (1 + t), derivative
-
-
-def _hardswish(x: Tensor) -> tuple[Tensor, Tensor]:
-    derivative = torch.where(x < -3, torch.zeros_like(x), torch.where(x > 3, torch.ones_like(x), (2 * x + 3) / 6))
-    return F.hardswish(x), derivative
-
-
-# gate kind -> (value, local derivative)
-GATES: dict[str, Callable[[Tensor], tuple[Tensor, Tensor]]] = {
-    "relu": _relu,
-    "silu": _silu,
-    "gelu": _gelu,
-    "gelu_tanh": _gelu_tanh,
-    "hardswish": _hardswish,
+GATES: dict[str, Gate] = {
+    "relu": Gate(torch.relu, lambda g, out: torch.ops.aten.threshold_backward(g, out, 0), saves="output"),
+    "silu": Gate(F.silu, torch.ops.aten.silu_backward),
+    "gelu": Gate(F.gelu, lambda g, x: torch.ops.aten.gelu_backward(g, x)),
+    "gelu_tanh": Gate(
+        lambda x: F.gelu(x, approximate="tanh"), lambda g, x: torch.ops.aten.gelu_backward(g, x, approximate="tanh")
+    ),
+    "hardswish": Gate(F.hardswish, torch.ops.aten.hardswish_backward),
 }
 
 
-def guided_gradient(grad: Tensor, derivative: Tensor, guided_from: int) -> Tensor:
-    """Vanilla chain rule for rows < guided_from, the guided rule for the rest."""
-    guided = (derivative * grad.clamp(min=0)).clamp(min=0)
+def guided_gradient(grad: Tensor, saved: Tensor, gate: Gate, guided_from: int) -> Tensor:
+    """The chain rule for rows < guided_from, the guided rule for the rest."""
+    guided = gate.backward(grad[guided_from:].clamp(min=0), saved[guided_from:])
+    if gate.saves == "input":  # smooth gates have negative slopes; ReLU's result is already >= 0
+        guided = guided.clamp(min=0)
     if guided_from == 0:
         return guided
-    vanilla = derivative * grad
-    return torch.cat([vanilla[:guided_from], guided[guided_from:]], dim=0)
+    vanilla = gate.backward(grad[:guided_from], saved[:guided_from])
+    return torch.cat([vanilla, guided], dim=0)
 
 
 class _GuidedGate(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: Tensor, kind: str, guided_from: int) -> Tensor:
-        value, derivative = GATES[kind](x)
-        ctx.save_for_backward(derivative)
-        ctx.guided_from = guided_from
+    def forward(ctx, x: Tensor, kind: str, guided_from: int, inplace: bool) -> Tensor:
+        gate = GATES[kind]
+        if inplace:  # only ReLU: its backward needs the output, which in-place is x itself
+            value = x.clamp_(min=0)
+            ctx.mark_dirty(x)
+        else:
+            value = gate.forward(x)
+        ctx.save_for_backward(value if gate.saves == "output" else x)
+        ctx.gate, ctx.guided_from = gate, guided_from
         return value
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
-        (derivative,) = ctx.saved_tensors
-        return guided_gradient(grad, derivative, ctx.guided_from), None, None
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None, None]:
+        (saved,) = ctx.saved_tensors
+        return guided_gradient(grad, saved, ctx.gate, ctx.guided_from), None, None, None
 
 
 class RowSplit:
@@ -109,7 +98,9 @@ class RowSplit:
 
 
 def _apply_gate(x: Tensor, kind: str, rows: RowSplit, inplace: bool) -> Tensor:
-    out = _GuidedGate.apply(x, kind, rows.guided_from(x))
+    if inplace and GATES[kind].saves == "output":
+        return _GuidedGate.apply(x, kind, rows.guided_from(x), True)
+    out = _GuidedGate.apply(x, kind, rows.guided_from(x), False)
     return x.copy_(out) if inplace else out
 
 
