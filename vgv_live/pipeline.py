@@ -13,7 +13,7 @@ from vgv_core import VideoModel
 from vgv_live.capture import ENDED, ERROR, CaptureOptions, CaptureThread
 from vgv_live.clip_explainer import ClipExplainer
 from vgv_live.result import Result
-from vgv_live.ring import FrameRing, window_span
+from vgv_live.ring import FrameRing, Window, window_span
 from vgv_live.sink_pump import SinkPump
 from vgv_live.sinks import Sink
 from vgv_live.sources import Source
@@ -110,7 +110,14 @@ class LivePipeline:
         return self.worker.error or (self.pump.error if self.pump else None)
 
     def latest(self) -> Result | None:
+        """The newest result (latest wins), for a display that pulls at its own rate."""
         return self.worker.latest.get()
+
+    def latest_frame(self) -> Window | None:
+        """A fresh copy of the newest captured frame, or None before the first."""
+        newest = self.ring.newest_id
+        frames = self.ring.frames_between(newest, newest)
+        return frames if len(frames.frame_ids) else None
 
     def fps(self) -> float:
         """The source's frame rate: measured from timestamps (files: their own timestamps)."""

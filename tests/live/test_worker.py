@@ -49,8 +49,10 @@ def test_results_are_immutable_fresh_windows_of_the_live_stream(rtsp_server, tin
     try:
         wait_for(lambda: pipeline.worker.results > 0, 15)
         results = collect(pipeline, 2.0)
+        newest = pipeline.latest_frame()
     finally:
         assert pipeline.stop()
+    assert newest.frames.shape == (1, 240, 320, 3) and newest.frame_ids[0] >= results[-1].frame_ids[-1]
     spec = tiny_model.spec
     assert len(results) >= 10
     for result in results:
