@@ -11,6 +11,7 @@ from vgv_core.errors import VGVError
 # name -> module in vgv_core.commands exposing add_arguments(parser) and run(args) -> int
 COMMANDS = {
     "explain": "explain",
+    "train-demo": "train_demo",
 }
 
 EXIT_USER_ERROR = 2
