@@ -15,10 +15,9 @@ DEMO_LABELS = {"all_off", "headlights_on", "left_blinker", "right_blinker", "haz
 @pytest.fixture(scope="module")
 def demo_video() -> Path:
     folder = assets_dir() / "demo"
-    videos = sorted(folder.glob("*.mp4"))
-    if not (folder / "spec.json").exists() or not videos:
+    if not all((folder / name).exists() for name in ("spec.json", "demo.mp4", "demo_labels.json")):
         pytest.skip("the demo model and video are not in assets/demo yet")
-    return videos[0]
+    return folder / "demo.mp4"
 
 
 def frame_count(path: Path) -> int:
@@ -50,22 +49,11 @@ def test_left_blinker_event_clip_has_the_configured_pre_and_post_roll(demo_video
     assert done.returncode == 0, done.stderr
     records = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("event_*_left_blinker_*.json"))]
     assert records, f"no left_blinker event; stderr: {done.stderr}"
-    truth = ground_truth(demo_video)
+    truth = json.loads(demo_video.with_name("demo_labels.json").read_text())["labels"]
     for record in records:
         fps = record["fps"]
         assert fps == pytest.approx(30, abs=0.5)
         assert abs(record["pre_roll_s"] - pre_roll) <= 1 / fps
         assert abs(record["post_roll_s"] - post_roll) <= 1 / fps
         assert frame_count(tmp_path / record["clip"]) == record["frames"]
-        if truth is not None:
-            assert truth[record["trigger_frame_id"]] == "left_blinker"
-
-
-def ground_truth(video: Path) -> list[str] | None:
-    """Per-frame labels from the demo video's sidecar JSON, when it has a list of them."""
-    for sidecar in video.parent.glob(f"{video.stem}*.json"):
-        data = json.loads(sidecar.read_text())
-        labels = data.get("labels") if isinstance(data, dict) else data
-        if isinstance(labels, list) and labels and isinstance(labels[0], str):
-            return labels
-    return None
+        assert truth[record["trigger_frame_id"]] == "left_blinker"
