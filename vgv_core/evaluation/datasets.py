@@ -1,0 +1,141 @@
+"""What a benchmark runs on: batches of model-ready clips, with ground truth when known.
+
+- ``SyntheticBay``: clips of the demo's test bay (vgv_core.demo), classes in turn,
+  explained for their TRUE class, with masks of where the evidence is. The masks mark
+  the class-defining lamps' location over the clip (the union of the frames where they
+  are drawn lit, for every frame): a model must look at a blinker's bulb in its dark
+  frames too to see that it blinks. ``all_off`` clips have empty masks. Clip seeds are
+  drawn with ``seed`` from the tests' range (vgv_core.demo.seeds), which training never
+  uses. Needs a model with the six demo classes.
+- ``VideoFolder``: any folder of videos, windows of the model's clip length and frame
+  stride taken back to back from the start of each video, as many per video as needed
+  to reach ``n`` clips in all; explained for the model's top-1 class, no masks (so
+  localisation metrics are not computed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from math import ceil
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from vgv_core.commands.explain import VIDEO_SUFFIXES
+from vgv_core.demo.classes import CLASSES
+from vgv_core.demo.dataset import balanced_label, render_clips
+from vgv_core.demo.seeds import TEST_SEEDS, VALIDATION_SEEDS
+from vgv_core.errors import VGVError
+from vgv_core.models.spec import ModelSpec
+from vgv_core.preprocess import Preprocessor
+from vgv_core.video_reader import VideoReader
+
+SYNTHETIC = "synthetic"
+
+
+@dataclass(frozen=True)
+class EvalBatch:
+    clips: Tensor  # (B, C, T, S, S) normalised for the model, on its device
+    targets: Tensor | None  # (B,) classes to explain; None: the model's top-1
+    masks: Tensor | None  # (B, T, S, S) bool in the clips' geometry; None: no ground truth
+    names: tuple[str, ...]  # where each clip comes from
+
+
+class Dataset(Protocol):
+    size: int  # clips it will yield, at most
+    has_masks: bool
+    description: str
+
+    def batches(self, batch_size: int) -> Iterator[EvalBatch]: ...
+
+
+class SyntheticBay:
+    """``n`` test-bay clips, balanced over the six classes, with lamp masks."""
+
+    has_masks = True
+
+    def __init__(self, spec: ModelSpec, device: torch.device, n: int, seed: int = 0) -> None:
+        if spec.num_classes != len(CLASSES):
+            raise VGVError(
+                f"--data {SYNTHETIC} needs a model with the {len(CLASSES)} demo classes ({', '.join(CLASSES)}); "
+                f"this one has {spec.num_classes}: give a folder of videos instead"
+            )
+        self.spec, self.size = spec, n
+        self.preprocess = Preprocessor(spec, device)
+        span = VALIDATION_SEEDS - TEST_SEEDS
+        self.seeds = (TEST_SEEDS + np.random.default_rng(seed).choice(span, n, replace=False)).tolist()
+        self.description = f"{SYNTHETIC} test bay, {n} clips (seed {seed})"
+
+    def batches(self, batch_size: int) -> Iterator[EvalBatch]:
+        for start in range(0, self.size, batch_size):
+            clips = render_clips(self.seeds[start:start + batch_size], self.spec, first_index=start)
+            yield EvalBatch(
+                clips=torch.cat([self.preprocess(clip.frames) for clip in clips]),
+                targets=torch.tensor([self._class_index(clip.label) for clip in clips], device=self.preprocess.device),
+                masks=torch.stack([self._lamp_location(clip.masks) for clip in clips]),
+                names=tuple(f"seed {seed} {clip.label}" for seed, clip in zip(self.seeds[start:], clips)),
+            )
+
+    def _class_index(self, label: str) -> int:
+        labels = self.spec.labels
+        return labels.index(label) if label in labels else CLASSES.index(label)
+
+    def _lamp_location(self, masks: np.ndarray) -> Tensor:
+        """(T, H, W) lit-lamp masks -> (T, S, S) their union, resized and cropped like the frames."""
+        union = np.repeat(masks.any(axis=0)[None, :, :, None].astype(np.uint8) * 255, 3, axis=3)
+        level = self.preprocess(union)[0, 0, 0] * self.spec.std[0] + self.spec.mean[0]  # back to [0, 1]
+        return (level > 0.5).expand(self.spec.clip_len, -1, -1)
+
+
+class VideoFolder:
+    """Up to ``n`` clips from the videos in ``folder`` (sorted by name), no masks."""
+
+    has_masks = False
+
+    def __init__(self, folder: Path, spec: ModelSpec, device: torch.device, n: int) -> None:
+        self.videos = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+        if not self.videos:
+            raise VGVError(f"{folder} holds no videos ({', '.join(VIDEO_SUFFIXES)})")
+        self.spec, self.size = spec, n
+        self.preprocess = Preprocessor(spec, device)
+        self.per_video = ceil(n / len(self.videos))
+        self.description = f"{len(self.videos)} videos in {folder}, up to {n} clips"
+
+    def batches(self, batch_size: int) -> Iterator[EvalBatch]:
+        clips, names = [], []
+        for name, frames in self._windows():
+            clips.append(self.preprocess(frames))
+            names.append(name)
+            if len(clips) == batch_size:
+                yield EvalBatch(torch.cat(clips), None, None, tuple(names))
+                clips, names = [], []
+        if clips:
+            yield EvalBatch(torch.cat(clips), None, None, tuple(names))
+
+    def _windows(self) -> Iterator[tuple[str, np.ndarray]]:
+        span = (self.spec.clip_len - 1) * self.spec.frame_stride + 1
+        produced = 0
+        for path in self.videos:
+            if produced == self.size:
+                return
+            with VideoReader(path) as reader:
+                window: list[np.ndarray] = []
+                for index, frame in reader.frames(stop=span * min(self.per_video, self.size - produced)):
+                    window.append(frame)
+                    if len(window) == span:
+                        yield f"{path.name}@{index + 1 - span}", np.stack(window[::self.spec.frame_stride])
+                        produced, window = produced + 1, []
+
+
+def open_dataset(data: str, spec: ModelSpec, device: torch.device, n: int, seed: int = 0) -> Dataset:
+    """``synthetic`` or a folder of videos."""
+    if data == SYNTHETIC:
+        return SyntheticBay(spec, device, n, seed)
+    folder = Path(data)
+    if not folder.is_dir():
+        raise VGVError(f"--data must be '{SYNTHETIC}' or a folder of videos; {data} is neither")
+    return VideoFolder(folder, spec, device, n)

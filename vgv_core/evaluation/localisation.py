@@ -1,0 +1,44 @@
+"""Localisation against ground-truth masks: the pointing game and energy in the mask.
+
+Maps and masks are (B, T, H, W) in the same (model input) geometry. A clip whose mask
+is empty (nothing to point at, like the test bay's ``all_off``) scores NaN, and NaN
+is left out of averages.
+- Pointing game (Zhang et al., 2016): a hit when the map's largest voxel over the whole
+  clip lies within ``tolerance`` pixels (Chebyshev distance, in the peak's frame) of the
+  mask; equal largest values are taken in (t, y, x) order, the first one counts.
+- Energy in mask (Wang et al., Score-CAM, 2020): the share of the map's total mass that
+  lies inside the mask; an all-zero map puts none there and scores 0.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def dilate(masks: Tensor, tolerance: int) -> Tensor:
+    """Grow (B, T, H, W) boolean masks by ``tolerance`` pixels in every frame (square)."""
+    if tolerance <= 0:
+        return masks
+    grown = F.max_pool2d(masks.flatten(0, 1)[:, None].float(), 2 * tolerance + 1, stride=1, padding=tolerance)
+    return grown[:, 0].view(masks.shape) > 0
+
+
+def pointing_game(maps: Tensor, masks: Tensor, tolerance: int = 0) -> Tensor:
+    """(B,) 1.0 hit, 0.0 miss, NaN for an empty mask."""
+    peaks = maps.flatten(1).argmax(dim=1)
+    hits = dilate(masks, tolerance).flatten(1).gather(1, peaks[:, None])[:, 0].float()
+    return _nan_where_empty(hits, masks)
+
+
+def energy_in_mask(maps: Tensor, masks: Tensor) -> Tensor:
+    """(B,) share of the map's mass inside the mask, NaN for an empty mask."""
+    total = maps.flatten(1).sum(dim=1)
+    inside = (maps * masks).flatten(1).sum(dim=1)
+    share = torch.where(total > 0, inside / total.clamp(min=1e-12), torch.zeros_like(total))
+    return _nan_where_empty(share, masks)
+
+
+def _nan_where_empty(values: Tensor, masks: Tensor) -> Tensor:
+    return torch.where(masks.flatten(1).any(dim=1), values, torch.full_like(values, float("nan")))
