@@ -39,6 +39,7 @@ from vgv_core.explain.methods import CAM_METHODS, DEFAULT_METHODS, GUIDED_METHOD
 from vgv_core.explain.model_state import evaluation_mode
 from vgv_core.explain.targets import Targets, resolve_class_targets
 
+AMP_DTYPES = {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}
 SHAPE_ERRORS = ("Output size is too small", "Kernel size can't be greater", "smaller than kernel", "must be greater than")
 
 
@@ -86,10 +87,15 @@ class PassPlan:
 class Explainer:
     """Explain a video classifier. ``target_layer``: a module, its dotted name, or None
     for the model spec's layer (models from ``load_model``) or, failing that, the last
-    module producing a spatial feature map (found by a probe pass on first use)."""
+    module producing a spatial feature map (found by a probe pass on first use).
+    ``amp``: None (fp32), "bf16" or "fp16" to run the pass under autocast; maps are
+    always computed in fp32."""
 
-    def __init__(self, model: nn.Module, target_layer: nn.Module | str | None = None) -> None:
+    def __init__(self, model: nn.Module, target_layer: nn.Module | str | None = None, amp: str | None = None) -> None:
+        if amp not in AMP_DTYPES:
+            raise MethodError(f"amp must be one of {list(AMP_DTYPES)}, got {amp!r}")
         self.model = model
+        self.amp = amp
         self._layer = resolve_layer(model, target_layer)
         self._in_channels = next(
             (m.in_channels for m in model.modules() if isinstance(getattr(m, "in_channels", None), int)), None
@@ -141,7 +147,7 @@ class Explainer:
         class_targets, grads = self._backward(output, inputs, targets, batch)
         per_class = grads[0].shape[0]
         layer_grads = grads.pop(0) if tap else None
-        logits = output[:batch].detach()
+        logits = output[:batch].detach().float()
         maps, raw = {}, {}
         if tap:
             self._cam_maps(tap, layer_grads, plan, clip.shape[2:], batch, maps, raw)
@@ -167,6 +173,8 @@ class Explainer:
                 hooks.enter_context(tap.attached())
             if plan.guided:
                 hooks.enter_context(guided_rules(self.model, rows))
+            if self.amp is not None:
+                hooks.enter_context(torch.autocast(model_input.device.type, dtype=AMP_DTYPES[self.amp]))
             try:
                 return self.model(model_input)
             except RuntimeError as exc:
@@ -208,8 +216,8 @@ class Explainer:
     def _cam_maps(self, tap: LayerTap, layer_grads: Tensor, plan: PassPlan, size, batch: int, maps: dict, raw: dict) -> None:
         layer = tap.output
         per_class = layer_grads.shape[0]
-        activations = layer.to_channels_first(layer.tensor.detach()[:batch])
-        grads = layer.to_channels_first(layer_grads.flatten(0, 1))
+        activations = layer.to_channels_first(layer.tensor.detach()[:batch].float())
+        grads = layer.to_channels_first(layer_grads.flatten(0, 1).float())
         grads = grads.unflatten(0, (per_class, -1))[:, :batch].transpose(0, 1).flatten(0, 1)
         activations = activations.repeat_interleave(per_class, dim=0)
         for method in plan.cam_methods:

@@ -1,0 +1,1 @@
+"""`vgv bench`: explanation speed against the bare passes and against peer libraries."""

@@ -1,0 +1,70 @@
+"""What `vgv bench` times for one model: bare passes, our explain, and the peers'."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from vgv_core.explain import Explainer
+
+OUR_METHODS = ("gradcam", "guided_backprop", "guided_gradcam")
+CLASS_COUNT = 5
+
+
+def bare_variants(net: nn.Module, clip: Tensor) -> dict[str, Callable[[], object]]:
+    def forward() -> None:
+        with torch.no_grad():
+            net(clip)
+
+    def forward_backward() -> None:
+        x = clip.detach().requires_grad_()
+        net(x)[:, 0].sum().backward()
+        net.zero_grad(set_to_none=True)
+
+    return {"bare forward": forward, "bare forward+backward": forward_backward}
+
+
+def our_variants(net: nn.Module, clip: Tensor, num_classes: int) -> dict[str, Callable[[], object]]:
+    explainer = Explainer(net)
+    classes = [c % num_classes for c in range(CLASS_COUNT)]
+    per_item = [classes] * clip.shape[0]
+    return {
+        "ours: gradcam+guided_backprop+guided_gradcam": lambda: explainer.explain(clip, methods=OUR_METHODS),
+        "ours: gradcam": lambda: explainer.explain(clip, methods=("gradcam",)),
+        f"ours: {CLASS_COUNT} classes sequential": lambda: [
+            explainer.explain(clip, targets=c, methods=OUR_METHODS) for c in classes
+        ],
+        f"ours: {CLASS_COUNT} classes batched": lambda: explainer.explain(clip, targets=per_item, methods=OUR_METHODS),
+    }
+
+
+def peer_variants(net: nn.Module, clip: Tensor, layer: nn.Module) -> dict[str, Callable[[], object]]:
+    """captum and pytorch-grad-cam, when installed (the `dev` extra)."""
+    variants: dict[str, Callable[[], object]] = {}
+    try:
+        from captum.attr import GuidedBackprop, GuidedGradCam, LayerGradCam
+    except ImportError:
+        pass
+    else:
+        guided_gradcam, layer_gradcam, guided = GuidedGradCam(net, layer), LayerGradCam(net, layer), GuidedBackprop(net)
+        variants["captum: GuidedGradCam"] = lambda: guided_gradcam.attribute(clip.detach().requires_grad_(), target=0)
+        variants["captum: LayerGradCam + GuidedBackprop"] = lambda: (
+            layer_gradcam.attribute(clip, target=0),
+            guided.attribute(clip.detach().requires_grad_(), target=0),
+        )
+    try:
+        from pytorch_grad_cam import GradCAM
+        from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+    except ImportError:
+        return variants
+    targets = [ClassifierOutputTarget(0)] * clip.shape[0]
+
+    def grad_cam() -> None:
+        with GradCAM(model=net, target_layers=[layer]) as cam:
+            cam(input_tensor=clip, targets=targets)
+
+    variants["pytorch-grad-cam: GradCAM (upsampled)"] = grad_cam
+    return variants

@@ -1,0 +1,67 @@
+"""Time explanations against the bare forward/backward passes and against captum and pytorch-grad-cam.
+
+Every variant of a model runs round-robin in this one process after a warm-up; the
+figures are medians, and the ratios compare variants measured side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from vgv_core.benchmark.report import CaseResult, machine_description, markdown, text_table
+from vgv_core.benchmark.timing import time_round_robin
+from vgv_core.benchmark.variants import bare_variants, our_variants, peer_variants
+from vgv_core.models import load_model, resolve_device
+
+DEFAULT_MODELS = ["demo", "x3d_s", "x3d_m", "r3d_18", "r2plus1d_18"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS, help="arch names, spec paths or 'demo'")
+    parser.add_argument("--batch", nargs="+", type=int, default=[1], help="batch sizes (default: 1)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--repeats", type=int, default=5, help="timed rounds per variant (default: 5)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed calls per variant first (default: 1)")
+    parser.add_argument("--no-peers", action="store_true", help="skip captum and pytorch-grad-cam")
+    parser.add_argument("--json", type=Path, help="write all figures to this JSON file")
+    parser.add_argument("--markdown", type=Path, help="write a report such as docs/benchmarks.md")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    device = resolve_device(args.device)
+    results = []
+    for model_name in args.models:
+        for batch in args.batch:
+            result = _bench_model(model_name, batch, device, args)
+            print(text_table(result), flush=True)
+            results.append(result)
+    machine = machine_description(device)
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine, "results": [r.to_json() for r in results]}, indent=2) + "\n")
+    if args.markdown:
+        command = "vgv bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "vgv bench"
+        args.markdown.write_text(markdown(results, machine, command, args.repeats) + "\n")
+    return 0
+
+
+def _bench_model(model_name: str, batch: int, device: torch.device, args: argparse.Namespace) -> CaseResult:
+    vm = load_model(model_name, device=device)
+    spec = vm.spec
+    clip = torch.randn(batch, 3, spec.clip_len, spec.crop_size, spec.crop_size, device=device)
+    variants = bare_variants(vm.net, clip) | our_variants(vm.net, clip, spec.num_classes)
+    if not args.no_peers:
+        variants |= peer_variants(vm.net, clip, vm.net.get_submodule(spec.target_layer))
+    label = f"{model_name} B={batch}"
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"[bench {label}] {message}", file=sys.stderr, flush=True)
+
+    samples = time_round_robin(variants, device, args.repeats, args.warmup, progress)
+    return CaseResult.from_samples(model_name, tuple(clip.shape), str(device), samples)
