@@ -12,6 +12,7 @@ from vgv_core.errors import VGVError
 COMMANDS = {
     "explain": "explain",
     "train-demo": "train_demo",
+    "eval": "evaluate",
     "bench": "bench",
 }
 

@@ -17,6 +17,7 @@ from torch import Tensor
 from vgv_core.evaluation.methods import MapMethod
 
 CENTRE_SIGMA = 0.25  # of the frame's height and width
+BASELINES = ("random", "centre_bias")
 
 
 class RandomMap:
@@ -40,4 +41,5 @@ def centre_bias(net: nn.Module, clips: Tensor, targets: Tensor) -> Tensor:
 
 
 def baseline_methods(seed: int) -> dict[str, MapMethod]:
-    return {"random": RandomMap(seed), "centre_bias": centre_bias}
+    """The baselines by name, ``random`` drawing from ``seed``."""
+    return dict(zip(BASELINES, (RandomMap(seed), centre_bias)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,12 +23,17 @@ from torch import Tensor
 
 from vgv_core.errors import VGVError
 from vgv_core.evaluation.confidence import confidence_change
-from vgv_core.evaluation.datasets import Dataset, EvalBatch
+from vgv_core.evaluation.datasets import Dataset
 from vgv_core.evaluation.fill import FILLS
 from vgv_core.evaluation.frame_deletion import frame_deletion_curve
 from vgv_core.evaluation.localisation import energy_in_mask, pointing_game
 from vgv_core.evaluation.methods import MethodSet
-from vgv_core.evaluation.perturbation import area_under_curve, deletion_curve, insertion_curve
+from vgv_core.evaluation.perturbation import (
+    area_under_curve,
+    deletion_curve,
+    insertion_curve,
+    switched_fractions,
+)
 from vgv_core.evaluation.sanity import SanityResult, cascading_randomisation
 from vgv_core.evaluation.scoring import ClassScorer
 
@@ -64,16 +70,34 @@ class BenchmarkResult:
     clip_names: tuple[str, ...]
     per_clip: dict[str, dict[str, np.ndarray]]  # method -> metric -> (n,), NaN where not applicable
     curves: dict[str, dict[str, np.ndarray]]  # method -> curve -> (n, points)
+    fractions: dict[str, np.ndarray]  # curve -> (points,) fraction of voxels / frames switched
     sanity: SanityResult
     timing: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, dict[str, float]]:
-        """method -> metric -> mean over clips (NaN-free clips; percent metrics in %)."""
+        """method -> metric -> mean over the clips it applies to (percent metrics in %)."""
         final = self.sanity.final()
         return {
             name: {metric: _mean(values, metric) for metric, values in self.per_clip[name].items()}
             | {"sanity_rho": final[name]}
             for name in self.methods
+        }
+
+
+class _Tally:
+    """Per-method tensors of every batch, joined at the end."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, dict[str, list[Tensor]]] = defaultdict(lambda: defaultdict(list))
+
+    def add(self, method: str, values: dict[str, Tensor]) -> None:
+        for key, value in values.items():
+            self.parts[method][key].append(value)
+
+    def arrays(self) -> dict[str, dict[str, np.ndarray]]:
+        return {
+            method: {key: torch.cat(values).float().cpu().numpy() for key, values in by_key.items()}
+            for method, by_key in self.parts.items()
         }
 
 
@@ -89,25 +113,37 @@ def run_benchmark(
     started = time.monotonic()
     scorer = ClassScorer(net.eval(), config.forward_batch)
     generator = torch.Generator().manual_seed(config.seed)
-    per_clip: dict[str, dict[str, list[Tensor]]] = {name: {} for name in methods.names}
-    curves: dict[str, dict[str, list[Tensor]]] = {name: {} for name in methods.names}
+    per_clip, curves = _Tally(), _Tally()
     names: list[str] = []
     kept: list[tuple[Tensor, Tensor]] = []
     for batch in dataset.batches(config.batch_size):
-        targets = _evaluate_batch(net, batch, methods, scorer, generator, config, per_clip, curves)
+        fractions = _fractions(config, batch.clips.shape[2:])
+        reference = FILLS[config.fill](batch.clips)
+        probs = scorer.probabilities(batch.clips)
+        targets = probs.argmax(dim=1) if batch.targets is None else batch.targets
+        ends = (probs.gather(1, targets[:, None])[:, 0], scorer.score(reference, targets))
+        for name, maps in methods.maps(net, batch.clips, targets).items():
+            found = _curves(scorer, (batch.clips, reference, maps, targets), ends, fractions, config, generator)
+            curves.add(name, found)
+            per_clip.add(name, {f"{curve}_auc": area_under_curve(found[curve], fractions[curve]) for curve in CURVES})
+            drop, increase = confidence_change(scorer, batch.clips, reference, maps, targets, ends[0])
+            per_clip.add(name, {"average_drop": drop, "increase_in_confidence": increase})
+            per_clip.add(name, _localisation(maps, batch.masks, config.tolerance))
         kept.append((batch.clips[: config.sanity_clips], targets[: config.sanity_clips]))
         names.extend(batch.names)
         progress("clips", len(names))
     if not names:
         raise VGVError(f"no clips to evaluate in {dataset.description}")
     metrics_done = time.monotonic()
+    progress("sanity", 0)
     clips, targets = (torch.cat(parts)[: config.sanity_clips] for parts in zip(*kept))
     sanity = cascading_randomisation(net, methods, clips, targets, config.seed, lambda k: progress("sanity", k))
     return BenchmarkResult(
         methods=methods.names,
         clip_names=tuple(names),
-        per_clip=_stacked(per_clip),
-        curves=_stacked(curves),
+        per_clip=per_clip.arrays(),
+        curves=curves.arrays(),
+        fractions={curve: x.numpy() for curve, x in fractions.items()},
         sanity=sanity,
         timing={
             "metrics_s": metrics_done - started,
@@ -117,28 +153,23 @@ def run_benchmark(
     )
 
 
-def _evaluate_batch(net, batch: EvalBatch, methods, scorer, generator, config, per_clip, curves) -> Tensor:
-    probs = scorer.probabilities(batch.clips)
-    targets = probs.argmax(dim=1) if batch.targets is None else batch.targets
-    full = probs.gather(1, targets[:, None])[:, 0]
-    reference = FILLS[config.fill](batch.clips)
-    ends = (full, scorer.score(reference, targets))
-    for name, maps in methods.maps(net, batch.clips, targets).items():
-        common = (scorer, batch.clips, reference, maps, targets)
-        found = {
-            "deletion": deletion_curve(*common, config.steps, generator, ends),
-            "insertion": insertion_curve(*common, config.steps, generator, ends),
-            "frame_deletion": frame_deletion_curve(*common, config.frame_steps or maps.shape[1], generator, ends),
-        }
-        drop, increase = confidence_change(*common, full)
-        values = {f"{curve}_auc": area_under_curve(found[curve]) for curve in CURVES}
-        values |= {"average_drop": drop, "increase_in_confidence": increase}
-        values |= _localisation(maps, batch.masks, config.tolerance)
-        for key, value in found.items():
-            curves[name].setdefault(key, []).append(value)
-        for key, value in values.items():
-            per_clip[name].setdefault(key, []).append(value)
-    return targets
+def _fractions(config: BenchmarkConfig, size: torch.Size) -> dict[str, Tensor]:
+    frames, voxels = size[0], size.numel()
+    return {
+        "deletion": switched_fractions(config.steps, voxels),
+        "insertion": switched_fractions(config.steps, voxels),
+        "frame_deletion": switched_fractions(config.frame_steps or frames, frames),
+    }
+
+
+def _curves(scorer: ClassScorer, inputs: tuple[Tensor, ...], ends: tuple[Tensor, Tensor],
+            fractions: dict[str, Tensor], config: BenchmarkConfig, generator: torch.Generator) -> dict[str, Tensor]:
+    steps = {curve: len(x) - 1 for curve, x in fractions.items()}
+    return {
+        "deletion": deletion_curve(scorer, *inputs, steps["deletion"], generator, ends),
+        "insertion": insertion_curve(scorer, *inputs, steps["insertion"], generator, ends),
+        "frame_deletion": frame_deletion_curve(scorer, *inputs, steps["frame_deletion"], generator, ends),
+    }
 
 
 def _localisation(maps: Tensor, masks: Tensor | None, tolerance: int) -> dict[str, Tensor]:
@@ -146,13 +177,6 @@ def _localisation(maps: Tensor, masks: Tensor | None, tolerance: int) -> dict[st
         missing = torch.full((maps.shape[0],), float("nan"), device=maps.device)
         return {"pointing_game": missing, "energy_in_mask": missing}
     return {"pointing_game": pointing_game(maps, masks, tolerance), "energy_in_mask": energy_in_mask(maps, masks)}
-
-
-def _stacked(parts: dict[str, dict[str, list[Tensor]]]) -> dict[str, dict[str, np.ndarray]]:
-    return {
-        name: {key: torch.cat(values).float().cpu().numpy() for key, values in by_key.items()}
-        for name, by_key in parts.items()
-    }
 
 
 def _mean(values: np.ndarray, metric: str) -> float:

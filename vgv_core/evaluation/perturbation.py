@@ -93,6 +93,11 @@ def insertion_curve(
     return perturbation_curve(scorer, reference, clips, relevance_rank(maps, generator), targets, counts, flipped)
 
 
-def area_under_curve(curve: Tensor) -> Tensor:
-    """(B, P) curve at evenly spaced fractions of [0, 1] -> (B,) trapezoid area."""
-    return torch.trapezoid(curve, dx=1.0 / (curve.shape[1] - 1), dim=1)
+def switched_fractions(steps: int, total: int) -> Tensor:
+    """(steps + 1,) the fractions of ``total`` items switched at a curve's points (x axis)."""
+    return switch_counts(steps, total).double() / total
+
+
+def area_under_curve(curve: Tensor, fractions: Tensor) -> Tensor:
+    """(B, P) curve at ``fractions`` (P,) of [0, 1] -> (B,) trapezoid area."""
+    return torch.trapezoid(curve, fractions.to(curve), dim=1)
