@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 import torch
@@ -29,10 +30,15 @@ def bare_variants(net: nn.Module, clip: Tensor) -> dict[str, Callable[[], object
 
 def our_variants(net: nn.Module, clip: Tensor, num_classes: int) -> dict[str, Callable[[], object]]:
     explainer = Explainer(net)
+    channels_last = Explainer(copy.deepcopy(net).to(memory_format=torch.channels_last_3d))
+    channels_last_clip = clip.contiguous(memory_format=torch.channels_last_3d)
+    autocast = Explainer(net, amp="bf16" if clip.device.type == "cpu" else "fp16")
     classes = [c % num_classes for c in range(CLASS_COUNT)]
     per_item = [classes] * clip.shape[0]
     return {
         "ours: gradcam+guided_backprop+guided_gradcam": lambda: explainer.explain(clip, methods=OUR_METHODS),
+        "ours: same, channels_last_3d": lambda: channels_last.explain(channels_last_clip, methods=OUR_METHODS),
+        f"ours: same, {autocast.amp} autocast": lambda: autocast.explain(clip, methods=OUR_METHODS),
         "ours: gradcam": lambda: explainer.explain(clip, methods=("gradcam",)),
         f"ours: {CLASS_COUNT} classes sequential": lambda: [
             explainer.explain(clip, targets=c, methods=OUR_METHODS) for c in classes
