@@ -8,6 +8,7 @@ from vgv_core.cli import main
 def test_bench_writes_ratios(tmp_path):
     out, report = tmp_path / "bench.json", tmp_path / "benchmarks.md"
     code = main(["bench", "--models", "x3d_xs", "--repeats", "1", "--warmup", "0", "--no-peers", "-q",
+                 "--only", "bare", "ours: gradcam",
                  "--json", str(out), "--markdown", str(report)])
     assert code == 0
     data = json.loads(out.read_text())

@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed rounds per variant (default: 5)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed calls per variant first (default: 1)")
     parser.add_argument("--no-peers", action="store_true", help="skip captum and pytorch-grad-cam")
+    parser.add_argument("--only", nargs="+", metavar="TEXT", help="time only variants whose name contains TEXT")
     parser.add_argument("--json", type=Path, help="write all figures to this JSON file")
     parser.add_argument("--markdown", type=Path, help="write a report such as docs/benchmarks.md")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -57,6 +58,8 @@ def _bench_model(model_name: str, batch: int, device: torch.device, args: argpar
     variants = bare_variants(vm.net, clip) | our_variants(vm.net, clip, spec.num_classes)
     if not args.no_peers:
         variants |= peer_variants(vm.net, clip, vm.net.get_submodule(spec.target_layer))
+    if args.only:
+        variants = {name: fn for name, fn in variants.items() if any(text in name for text in args.only)}
     label = f"{model_name} B={batch}"
 
     def progress(message: str) -> None:
