@@ -1,0 +1,60 @@
+"""The vgv-live window (PyQt6 + pyqtgraph): ``run_window(config)`` opens it and runs until closed.
+
+Imported lazily by ``vgv_live.cli`` so headless runs never load Qt.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from vgv_live.config import LiveConfig
+
+ORGANIZATION = "VideoGradVis"
+APPLICATION = "vgv-live"
+
+
+def default_source(config: LiveConfig) -> str | None:
+    """No SOURCE: the demo video, when the demo model is the one in use."""
+    if config.source or config.model != "demo":
+        return config.source
+    from vgv_core.models.loader import assets_dir
+
+    demo = assets_dir() / "demo" / "demo.mp4"
+    return str(demo) if demo.exists() else None
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
+
+
+def run_window(config: LiveConfig) -> int:
+    """Open the window on ``config`` (no source: the demo video); the exit status when it closes."""
+    if not has_display():
+        print("vgv-live: error: no display to open the window on (DISPLAY is not set); run with --headless",
+              file=sys.stderr)
+        return 1
+    import pyqtgraph as pg
+    import torch
+    from PyQt6.QtCore import QSettings, QStandardPaths
+    from PyQt6.QtWidgets import QApplication
+
+    from vgv_live.app.session import Outputs
+    from vgv_live.app.window import MainWindow
+    from vgv_live.headless import default_threads
+
+    pg.setConfigOptions(antialias=False)
+    torch.set_num_threads(config.threads or default_threads())
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    data = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+    cache = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation))
+    outputs = Outputs(recordings=data / "recordings", events=data / "events", snapshots=data / "snapshots",
+                      timelines=cache / "timelines")
+    window = MainWindow(replace(config, source=default_source(config)), outputs, QSettings(ORGANIZATION, APPLICATION))
+    window.show()
+    app.exec()
+    return 0

@@ -1,0 +1,43 @@
+"""EventsPanel: threshold events with thumbnails, newest first; choosing one asks to show it."""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+from PyQt6.QtCore import QSize, Qt, pyqtSignal
+from PyQt6.QtGui import QIcon, QImage, QPixmap
+from PyQt6.QtWidgets import QListWidget, QListWidgetItem
+
+from vgv_live.app.event_feed import EventNotice
+
+MAX_ITEMS = 500
+
+
+def thumbnail_icon(image_bgr) -> QIcon:
+    rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+    height, width = rgb.shape[:2]
+    image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()  # owns its pixels
+    return QIcon(QPixmap.fromImage(image))
+
+
+class EventsPanel(QListWidget):
+    eventChosen = pyqtSignal(object, object)  # EventNotice, file index (None for live sources)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setIconSize(QSize(128, 72))
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.itemClicked.connect(self._chosen)
+        self.itemActivated.connect(self._chosen)
+
+    def add(self, notice: EventNotice, file_index: int | None) -> None:
+        where = f"frame {file_index}" if file_index is not None else time.strftime("%H:%M:%S")
+        item = QListWidgetItem(thumbnail_icon(notice.thumbnail), f"{notice.label}  p={notice.prob:.2f}\n{where}")
+        item.setData(Qt.ItemDataRole.UserRole, (notice, file_index))
+        self.insertItem(0, item)
+        while self.count() > MAX_ITEMS:
+            self.takeItem(self.count() - 1)
+
+    def _chosen(self, item: QListWidgetItem) -> None:
+        self.eventChosen.emit(*item.data(Qt.ItemDataRole.UserRole))

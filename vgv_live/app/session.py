@@ -1,0 +1,153 @@
+"""Session: one source explained by one model, as the window runs it.
+
+Builds the engine's LivePipeline with a TunableExplainer and the window's two sinks
+(RecordSwitch, EventFeed). For a video file the pipeline's CaptureThread is replaced by
+a ReplayPlayer (seek, pause, steps, speed) and a TimelineJob computes the whole-file
+confidence on its own copy of the network. Everything starts and stops here; the
+window only reads results and frames (fresh copies) and sends requests.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch.nn as nn
+
+from vgv_core import VideoModel
+from vgv_live.app.event_feed import EventFeed
+from vgv_live.app.record_switch import RecordSwitch
+from vgv_live.app.replay_player import ReplayPlayer
+from vgv_live.app.timeline_cache import TimelineCache
+from vgv_live.app.timeline_job import TimelineJob
+from vgv_live.app.tunable_explainer import TunableExplainer
+from vgv_live.capture import CaptureOptions
+from vgv_live.config import LiveConfig
+from vgv_live.pipeline import LivePipeline
+from vgv_live.result import Result
+from vgv_live.ring import Window
+from vgv_live.sources import Source
+from vgv_live.stats import StatsSnapshot
+from vgv_live.worker import WorkerOptions
+
+MAX_LAYER_DEPTH = 3  # offer modules down to names like blocks.4.res_blocks
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where the window writes what the user asks for."""
+
+    recordings: Path
+    events: Path  # each session gets a subfolder, unless the config names an events folder
+    snapshots: Path
+    timelines: Path  # the confidence timeline cache
+
+
+def candidate_layers(net: nn.Module) -> tuple[str, ...]:
+    """Module names a user may pick as the CAM layer (the shallow part of the tree)."""
+    return tuple(name for name, _ in net.named_modules() if name and name.count(".") < MAX_LAYER_DEPTH)
+
+
+class Session:
+    def __init__(self, config: LiveConfig, source: Source, model: VideoModel, outputs: Outputs) -> None:
+        spec = model.spec
+        self.config = config
+        self.source = source
+        self.model = model
+        self.layers = candidate_layers(model.net)
+        self.explainer = TunableExplainer(model, config.method, config.map_size)
+        self.record = RecordSwitch(config.record)
+        events_folder = Path(config.events) if config.events else outputs.events / time.strftime("%Y%m%d-%H%M%S")
+        thresholds = {spec.label_index(label): prob for label, prob in config.thresholds.items()}
+        self.events = EventFeed(events_folder, config.hysteresis, config.pre_roll, config.post_roll, thresholds)
+        target = spec.label_index(config.target) if config.target is not None else None
+        self.pipeline = LivePipeline(
+            source, self.explainer, capture_options(config), WorkerOptions(hop=config.hop, target=target),
+            sinks=[self.record, self.events], ring_frames=config.ring_frames, alpha=config.alpha, colormap=config.colormap,
+        )
+        self.player: ReplayPlayer | None = None
+        self.timeline: TimelineJob | None = None
+        if not source.live:
+            self.player = ReplayPlayer(source, self.pipeline.ring, self.pipeline.worker.span, config.open_timeout)
+            self.pipeline.capture = self.player  # the engine's pipeline, driven by a seekable player
+            self.timeline = TimelineJob(source.target, copy.deepcopy(model.net), spec, model.device,
+                                        TimelineCache(outputs.timelines))
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.model.spec.labels
+
+    def start(self) -> None:
+        """Warm the model up and start every thread (call it off the GUI thread)."""
+        self.pipeline.start()
+        if self.timeline is not None:
+            self.timeline.start()
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Stop every thread; running recordings and event clips are finished."""
+        deadline = time.monotonic() + timeout
+        if self.timeline is not None:
+            self.timeline.request_stop()
+        stopped = self.pipeline.stop(timeout)
+        if self.timeline is not None and self.timeline.is_alive():
+            stopped &= self.timeline.stop(max(0.0, deadline - time.monotonic()))
+        return stopped
+
+    # -- what the window shows ----------------------------------------------------------------
+
+    def latest(self) -> Result | None:
+        return self.pipeline.latest()
+
+    @property
+    def newest_frame_id(self) -> int:
+        """Id of the newest captured frame (-1 before the first)."""
+        return self.pipeline.ring.newest_id
+
+    def frame(self, frame_id: int) -> Window | None:
+        """A fresh copy of frame ``frame_id`` if the ring still holds it."""
+        window = self.pipeline.ring.frames_between(frame_id, frame_id)
+        return window if len(window.frame_ids) else None
+
+    def file_index(self, frame_id: int) -> int | None:
+        """The frame's index in the video file (None for live sources)."""
+        return self.player.file_index.lookup(frame_id) if self.player else None
+
+    def stats(self) -> StatsSnapshot:
+        return self.pipeline.stats()
+
+    @property
+    def error(self) -> str | None:
+        """Why the session cannot go on (bad source, failed model), or None."""
+        return self.pipeline.error or (self.player.error if self.player else None)
+
+    @property
+    def notice(self) -> str | None:
+        """A request that was refused while the session goes on."""
+        return self.explainer.notice or self.record.error
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def set_method(self, method: str) -> None:
+        self.explainer.request(method=method)
+
+    def set_layer(self, layer: str) -> None:
+        self.explainer.request(layer=layer)
+
+    def set_target(self, target: int | None) -> None:
+        self.pipeline.worker.set_target(target)
+
+    def set_hop(self, hop: int) -> None:
+        worker = self.pipeline.worker
+        worker.options = replace(worker.options, hop=max(1, hop))  # read by the worker at its next wait
+
+
+def capture_options(config: LiveConfig) -> CaptureOptions:
+    return CaptureOptions(
+        open_timeout_s=config.open_timeout,
+        stale_timeout_s=config.stale_timeout,
+        retry=config.retry,
+        backoff_max_s=config.backoff_max,
+        loop=config.loop,
+    )

@@ -1,0 +1,58 @@
+"""TunableExplainer: a ClipExplainer whose method and CAM layer change while the worker runs.
+
+The window asks for a change from the GUI thread; the worker thread applies it at the
+start of its next window, so ``method`` always names what computed the window just
+explained (the worker reads it after the call) and no model code runs on the GUI thread.
+A layer that the model cannot explain with is reverted, and ``notice`` says why.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from vgv_core import Explainer, VideoModel
+from vgv_core.errors import VGVError
+from vgv_core.explain.methods import validate_methods
+from vgv_live.clip_explainer import ClipExplanation, ClipExplainer
+
+
+class TunableExplainer(ClipExplainer):
+    def __init__(self, model: VideoModel, method: str = "gradcam", map_long_side: int = 160) -> None:
+        super().__init__(model, method, map_long_side)
+        self.layer: str | None = self._explainer.target_layer
+        self.notice: str | None = None  # why the last request was refused, for the window
+        self._lock = threading.Lock()
+        self._requested: tuple[str, str | None] | None = None
+
+    def request(self, method: str | None = None, layer: str | None = None) -> None:
+        """Use ``method`` and/or the CAM ``layer`` (dotted name) from the next window on."""
+        if method is not None:
+            validate_methods(method)
+        with self._lock:
+            current = self._requested or (self.method, self.layer)
+            self._requested = (method or current[0], layer or current[1])
+
+    def __call__(self, frames: np.ndarray, target: int | None = None) -> ClipExplanation:
+        requested = self._take_request()
+        if requested is not None:
+            previous = (self.method, self.layer, self._explainer)
+            try:
+                self._use(*requested)
+                return super().__call__(frames, target)
+            except (VGVError, RuntimeError) as exc:
+                self.method, self.layer, self._explainer = previous
+                self.notice = f"cannot explain with {requested[0]} at layer {requested[1]!r}: {exc}".splitlines()[0]
+        return super().__call__(frames, target)
+
+    def _take_request(self) -> tuple[str, str | None] | None:
+        with self._lock:
+            requested, self._requested = self._requested, None
+        return None if requested == (self.method, self.layer) else requested
+
+    def _use(self, method: str, layer: str | None) -> None:
+        if layer != self.layer:
+            self._explainer = Explainer(self.model.net, target_layer=layer)
+        self.method, self.layer = method, self._explainer.target_layer
+        self.notice = None

@@ -1,0 +1,513 @@
+"""MainWindow: the live/replay window. It shows, it asks; it never runs model code.
+
+A QTimer in the GUI thread pulls the newest result and a fresh copy of the frame to
+show at display rate (rule 9); everything slow (loading a model, warming it up, stopping
+a session) runs in a BackgroundTask and is polled by the same timer. Errors go to a
+banner inside the window, which stays usable. Closing the window stops every thread of
+the session (bounded) and finishes a running recording.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from PyQt6.QtCore import QSettings, Qt, QTimer, QUrl
+from PyQt6.QtGui import QAction, QDesktopServices, QKeySequence
+from PyQt6.QtWidgets import (
+    QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget,
+)
+
+from vgv_live.app.background import BackgroundTask
+from vgv_live.app.clip_plots import ImportancePlot, TopKPlot
+from vgv_live.app.confidence_plot import ConfidencePlot
+from vgv_live.app.control_panel import SYNCHRONISED, TOP_1, ControlPanel
+from vgv_live.app.display_meter import DisplayMeter
+from vgv_live.app.error_banner import ErrorBanner
+from vgv_live.app.event_feed import EventNotice
+from vgv_live.app.events_panel import EventsPanel
+from vgv_live.app.layout_settings import restore_layout, save_layout
+from vgv_live.app.replay_bar import ReplayBar
+from vgv_live.app.replay_player import SPEEDS
+from vgv_live.app.session import Outputs, Session
+from vgv_live.app.session_opener import ModelCache, open_session
+from vgv_live.app.status_line import status_text
+from vgv_live.app.video_view import VideoView
+from vgv_live.config import LiveConfig
+from vgv_live.result import Result
+
+DISPLAY_INTERVAL_MS = 16  # ~60 Hz: the display pulls at this rate, whatever the worker does
+STATUS_INTERVAL_S = 0.25
+DEFAULT_SIZE = (1280, 800)
+CLOSE_TIMEOUT_S = 2.0
+DOCK_WIDTH = 340
+
+
+def stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + f"-{int(time.time() * 1000) % 1000:03d}"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, config: LiveConfig, outputs: Outputs, settings: QSettings, models: ModelCache | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("VideoGradVis Live")
+        self.config = config
+        self.outputs = outputs
+        self.settings = settings
+        self.models = models or ModelCache()
+        self.session: Session | None = None
+        self.meter = DisplayMeter()
+        self.shown: tuple[int, int] = (-1, -1)  # (frame id, result seq) on screen
+        self._opening: BackgroundTask | None = None
+        self._cancel_open = threading.Event()
+        self._plotted_seq = -1
+        self._timeline_points = -1
+        self._thresholds = dict(config.thresholds)  # label -> probability, kept across models
+        self._frozen = False  # live sources: pause freezes the display
+        self._redraw = False
+        self._reported: str | None = None
+        self._saved_reported = None
+        self._t0 = time.monotonic()
+        self._next_status = 0.0
+        self._build_actions()
+        self._build_widgets()
+        self._build_menus()
+        self._wire()
+        self._apply_config(config)
+        if not restore_layout(settings, self, self.splitter, self._choices()):
+            self.resize(*DEFAULT_SIZE)
+        self.timer = QTimer(self, interval=DISPLAY_INTERVAL_MS, timerType=Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+        if config.source:
+            self.open_source(config.source)
+
+    # -- building -------------------------------------------------------------------------------
+
+    def _action(self, text: str, shortcut: str | None, slot: Callable, checkable: bool = False) -> QAction:
+        action = QAction(text, self, checkable=checkable)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.open_file_action = self._action("Open &file...", "Ctrl+O", self._ask_file)
+        self.open_url_action = self._action("Open &URL...", "Ctrl+U", self._ask_url)
+        self.open_camera_action = self._action("Open &camera...", "Ctrl+K", self._ask_camera)
+        self.open_model_action = self._action("Open &model spec...", "Ctrl+M", self._ask_model)
+        self.open_checkpoint_action = self._action("Open check&point...", None, self._ask_checkpoint)
+        self.quit_action = self._action("&Quit", "Ctrl+Q", self.close)
+        self.pause_action = self._action("Pause", "Space", self._set_paused, checkable=True)
+        self.back_action = self._action("< Frame", "Left", lambda: self._step(-1))
+        self.forward_action = self._action("Frame >", "Right", lambda: self._step(1))
+        self.faster_action = self._action("Faster", "Up", lambda: self._change_speed(1))
+        self.slower_action = self._action("Slower", "Down", lambda: self._change_speed(-1))
+        self.record_action = self._action("Record", "R", self._set_recording, checkable=True)
+        self.snapshot_action = self._action("Snapshot", "S", self.snapshot)
+
+    def _build_widgets(self) -> None:
+        self.view = VideoView(self.config.colormap, self.config.alpha)
+        self.replay_bar = ReplayBar()
+        self.replay_bar.hide()
+        self.conf_plot = ConfidencePlot()
+        self.banner = ErrorBanner()
+        video = QWidget()
+        video_layout = QVBoxLayout(video)
+        video_layout.setContentsMargins(0, 0, 0, 0)
+        video_layout.addWidget(self.view, stretch=1)
+        video_layout.addWidget(self.replay_bar)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(video)
+        self.splitter.addWidget(self.conf_plot)
+        self.splitter.setSizes([560, 200])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, stretch=1)
+        self.setCentralWidget(central)
+        buttons = [self.pause_action, self.back_action, self.forward_action, self.record_action, self.snapshot_action]
+        self.panel = ControlPanel(buttons)
+        self.topk = TopKPlot()
+        self.importance = ImportancePlot()
+        self.events = EventsPanel()
+        clip = QWidget()
+        clip_layout = QVBoxLayout(clip)
+        clip_layout.setContentsMargins(0, 0, 0, 0)
+        clip_layout.addWidget(self.topk)
+        clip_layout.addWidget(self.importance)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(self.panel)
+        controls = self._dock("Controls", scroll)
+        current = self._dock("Current clip", clip)
+        events = self._dock("Events", self.events)
+        self.splitDockWidget(controls, current, Qt.Orientation.Vertical)
+        self.tabifyDockWidget(current, events)
+        current.raise_()
+        self.resizeDocks([controls], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+        self.docks = [controls, current, events]
+        self.status = QLabel()
+        self.statusBar().addPermanentWidget(self.status, stretch=1)
+
+    def _dock(self, title: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.lower().replace(" ", "_"))  # saveState() keys docks by name
+        dock.setWidget(widget)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
+
+    def _build_menus(self) -> None:
+        menus = {
+            "&File": [self.open_file_action, self.open_url_action, self.open_camera_action, None,
+                      self.open_model_action, self.open_checkpoint_action, None, self.quit_action],
+            "&Playback": [self.pause_action, self.back_action, self.forward_action, self.faster_action,
+                          self.slower_action],
+            "&Output": [self.record_action, self.snapshot_action],
+            "&View": [dock.toggleViewAction() for dock in self.docks],
+        }
+        for title, actions in menus.items():
+            menu = self.menuBar().addMenu(title)
+            for action in actions:
+                menu.addSeparator() if action is None else menu.addAction(action)
+
+    def _wire(self) -> None:
+        panel = self.panel
+        panel.method.currentTextChanged.connect(lambda m: self._retune(lambda s: s.set_method(m)))
+        panel.target.currentIndexChanged.connect(lambda _: self._retune(lambda s: s.set_target(panel.target_index())))
+        panel.layer.currentTextChanged.connect(lambda name: self._retune(lambda s: s.set_layer(name)))
+        panel.hop.valueChanged.connect(lambda hop: self._tell(lambda s: s.set_hop(hop)))
+        panel.layout_mode.currentTextChanged.connect(self._set_layout)
+        panel.sync_mode.currentTextChanged.connect(self._request_redraw)
+        panel.opacity.valueChanged.connect(lambda value: self._view_change(self.view.set_opacity, value / 100))
+        panel.colormap.currentTextChanged.connect(lambda name: self._view_change(self.view.set_colormap, name))
+        panel.thresholds.thresholdsChanged.connect(self._set_thresholds)
+        self.replay_bar.seekRequested.connect(self.seek)
+        self.replay_bar.speedChanged.connect(lambda speed: self._tell_player(lambda p: p.set_speed(speed)))
+        self.events.eventChosen.connect(self._show_event)
+
+    def _apply_config(self, config: LiveConfig) -> None:
+        self.panel.method.setCurrentText(config.method)
+        self.panel.hop.setValue(config.hop)
+        self.panel.opacity.setValue(round(config.alpha * 100))
+        self.panel.colormap.setCurrentText(config.colormap)
+
+    def _choices(self) -> dict:
+        panel = self.panel
+        return {"layout": panel.layout_mode, "show": panel.sync_mode, "opacity": panel.opacity,
+                "colormap": panel.colormap}
+
+    # -- opening ------------------------------------------------------------------------------
+
+    def open_source(self, source: str) -> None:
+        """Explain ``source`` (camera index, URL or file) with the current model and choices."""
+        self._open(replace(self._current_config(), source=source))
+
+    def open_model(self, model: str, checkpoint: str | None = None) -> None:
+        """Explain the current source with another model (spec file or arch) and checkpoint."""
+        self._open(replace(self._current_config(), model=model, checkpoint=checkpoint, target=None))
+
+    def _current_config(self) -> LiveConfig:
+        panel = self.panel
+        return replace(
+            self.config, method=panel.method.currentText(), hop=panel.hop.value(),
+            target=None if panel.target_index() is None else panel.target.currentText(),
+            alpha=panel.opacity.value() / 100, colormap=panel.colormap.currentText(),
+            record=None, thresholds={}, events=self.config.events,
+        )
+
+    def _open(self, config: LiveConfig) -> None:
+        if self._opening is not None:
+            self.statusBar().showMessage("still opening the previous choice...", 3000)
+            return
+        self.banner.dismiss()
+        self.statusBar().showMessage(f"opening {config.source} with model {config.model}...")
+        previous = self.session
+        self._opening = BackgroundTask(
+            "open", lambda: open_session(config, self.outputs, self.models, previous, self._cancel_open)
+        )
+        self._opening.start()
+
+    def _poll_opening(self) -> None:
+        task = self._opening
+        if task is None or not task.done:
+            return
+        self._opening = None
+        if task.error:
+            self._report(f"cannot open: {task.error}")
+        elif task.value is not None:
+            self._adopt(task.value)
+
+    def _adopt(self, session: Session) -> None:
+        self.session = session
+        self.config = replace(session.config, record=None)
+        labels = session.labels
+        self.panel.set_model(labels, session.layers, session.explainer.layer)
+        self.panel.target.blockSignals(True)
+        self.panel.target.setCurrentText(session.config.target or TOP_1)
+        self.panel.target.blockSignals(False)
+        thresholds = {labels.index(label): p for label, p in self._thresholds.items() if label in labels}
+        self.panel.thresholds.set_labels(labels, thresholds)
+        session.events.set_thresholds(thresholds)
+        self.conf_plot.set_labels(labels)
+        self.conf_plot.set_thresholds(thresholds)
+        self.events.clear()
+        file = session.player is not None
+        self.replay_bar.setVisible(file)
+        if file:
+            self.replay_bar.reset(labels, 0, 30.0)
+        for action in (self.back_action, self.forward_action, self.faster_action, self.slower_action):
+            action.setEnabled(file)
+        for action, checked in ((self.pause_action, False), (self.record_action, session.record.recording is not None)):
+            action.blockSignals(True)
+            action.setChecked(checked)
+            action.blockSignals(False)
+        self._frozen = False
+        self._plotted_seq = self._timeline_points = -1
+        self.shown = (-1, -1)
+        self._reported = None
+        self._t0 = time.monotonic()
+        self.statusBar().showMessage(f"{session.source.text}: {session.model.spec.arch} on {session.model.device}", 5000)
+
+    # -- the display timer ----------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        started = time.perf_counter()
+        self._poll_opening()
+        session = self.session
+        drew = session is not None and self._show_session(session)
+        if time.monotonic() >= self._next_status:
+            self._next_status = time.monotonic() + STATUS_INTERVAL_S
+            self._show_status(session)
+        if drew:
+            self.meter.update_took(time.perf_counter() - started)
+
+    def _show_session(self, session: Session) -> bool:
+        """Bring the window up to date with ``session``; True when a new frame was drawn."""
+        result = session.latest()
+        drew = False
+        if not self._frozen:
+            drew = self._show_video(session, result)
+            if result is not None and result.seq != self._plotted_seq:
+                self._show_result(result)
+        for notice in session.events.drain():
+            self.events.add(notice, session.file_index(notice.frame_id))
+        if session.player is not None:
+            self._show_replay(session)
+        problem = session.error or session.notice
+        if problem and problem != self._reported:
+            self._report(problem)
+        return drew
+
+    def _show_video(self, session: Session, result: Result | None) -> bool:
+        synchronised = self.panel.sync_mode.currentText() == SYNCHRONISED and result is not None
+        frame_id = int(result.frame_ids[-1]) if synchronised else session.newest_frame_id
+        key = (frame_id, result.seq if result is not None else -1)
+        if frame_id < 0 or (key == self.shown and not self._redraw):
+            return False
+        window = session.frame(frame_id)
+        if window is None and synchronised:  # the explained frame already left the ring
+            frame_id = session.newest_frame_id
+            window = session.frame(frame_id)
+            synchronised = False
+        if window is None:
+            return False
+        heatmap = None if result is None else (result.maps[-1] if synchronised else result.map_for(frame_id))
+        self.view.show_frame(window.frames[0], heatmap)
+        self.view.set_caption(self._caption(session, frame_id, result, synchronised))
+        self.shown = key
+        self._redraw = False
+        self.meter.frame_shown()
+        return True
+
+    def _caption(self, session: Session, frame_id: int, result: Result | None, synchronised: bool) -> str:
+        def number(frame: int) -> int:
+            index = session.file_index(frame)
+            return frame if index is None else index
+
+        if result is None:
+            return f"<b>LIVE</b> &middot; frame {number(frame_id)} &middot; waiting for the first explanation"
+        target = f"{result.method} &rarr; <b>{result.labels[result.target]}</b> {result.probs[result.target]:.2f}"
+        if synchronised:
+            return f"<b>SYNCHRONISED</b> &middot; frame {number(frame_id)} as explained &middot; {target}"
+        explained = number(int(result.frame_ids[-1]))
+        return f"<b>LIVE</b> &middot; newest frame {number(frame_id)} &middot; map of frame {explained} &middot; {target}"
+
+    def _show_result(self, result: Result) -> None:
+        self._plotted_seq = result.seq
+        self.conf_plot.add(float(result.timestamps[-1]) - self._t0, result.probs)
+        self.topk.update_result(result)
+        self.importance.update_result(result)
+
+    def _show_replay(self, session: Session) -> None:
+        player, bar, timeline = session.player, self.replay_bar, session.timeline
+        if bar.slider.maximum() == 0 and player.frame_count:
+            bar.reset(session.labels, player.frame_count, player.native_fps)
+        index = session.file_index(self.shown[0])
+        if index is not None and index != bar.slider.value():
+            bar.set_position(index)
+        points = timeline.points + int(timeline.finished)
+        if points != self._timeline_points:
+            self._timeline_points = points
+            bar.set_timeline(timeline.snapshot(), timeline.progress)
+        if timeline.error and timeline.error != self._reported:
+            self._report(timeline.error)
+
+    def _show_status(self, session: Session | None) -> None:
+        if session is None:
+            self.status.setText("no source: File > Open" if self._opening is None else "opening...")
+            return
+        paused = self.pause_action.isChecked()
+        text = status_text(session.stats(), str(session.model.device), self.meter.fps, paused)
+        text += f" | gui {self.meter.update_ms():.1f} ms/update"
+        recording = session.record.recording
+        if recording is not None:
+            text += f" | REC {recording.name}"
+        self.status.setText(text)
+        if session.record.saved and session.record.saved != self._saved_reported:
+            self._saved_reported = session.record.saved
+            path, frames = session.record.saved
+            self.statusBar().showMessage(f"recording saved: {path} ({frames} frames)", 8000)
+
+    def _report(self, text: str) -> None:
+        self._reported = text
+        self.banner.show_error(text)
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _tell(self, request: Callable[[Session], None]) -> None:
+        if self.session is not None:
+            request(self.session)
+
+    def _retune(self, request: Callable[[Session], None]) -> None:
+        """Change how the session explains; a paused replay explains its frame again."""
+        self._tell(request)
+        player = self.session.player if self.session is not None else None
+        if player is not None and player.paused:
+            player.seek(player.position)
+
+    def _tell_player(self, request: Callable) -> None:
+        if self.session is not None and self.session.player is not None:
+            request(self.session.player)
+
+    def _request_redraw(self, *_: object) -> None:
+        self._redraw = True
+
+    def _view_change(self, apply: Callable, value: object) -> None:
+        apply(value)
+        self._redraw = True
+
+    def _set_layout(self, name: str) -> None:
+        self.view.set_layout(name)
+        self._redraw = True
+
+    def _set_thresholds(self, thresholds: dict[int, float]) -> None:
+        if self.session is None:
+            return
+        labels = self.session.labels
+        self._thresholds = {labels[index]: p for index, p in thresholds.items()}
+        self.session.events.set_thresholds(thresholds)
+        self.conf_plot.set_thresholds(thresholds)
+
+    def seek(self, index: int) -> None:
+        """Show frame ``index`` of the video file (replay only)."""
+        self._tell_player(lambda player: player.seek(index))
+
+    def _set_paused(self, paused: bool) -> None:
+        if self.session is not None and self.session.player is not None:
+            self.session.player.set_paused(paused)
+        else:
+            self._frozen = paused
+
+    def _step(self, frames: int) -> None:
+        self._tell_player(lambda player: player.step(frames))
+        if self.session is not None and self.session.player is not None:
+            self.pause_action.setChecked(True)
+
+    def _change_speed(self, direction: int) -> None:
+        if self.session is None or self.session.player is None:
+            return
+        current = SPEEDS.index(self.session.player.speed)
+        self.replay_bar.set_speed(SPEEDS[max(0, min(len(SPEEDS) - 1, current + direction))])
+
+    def _set_recording(self, on: bool) -> None:
+        if self.session is None:
+            self.record_action.setChecked(False)
+            return
+        path = None
+        if on:
+            self.outputs.recordings.mkdir(parents=True, exist_ok=True)
+            path = self.outputs.recordings / f"vgv-live-{stamp()}.mp4"
+        self.session.record.switch(path)
+
+    def snapshot(self) -> Path:
+        """Save the video view as shown (overlay, layout, caption) as a PNG."""
+        folder = Path(self.config.snapshots) if self.config.snapshots else self.outputs.snapshots
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"snapshot-{stamp()}.png"
+        self.view.grab().save(str(path))
+        self.statusBar().showMessage(f"snapshot saved: {path}", 5000)
+        return path
+
+    def _show_event(self, notice: EventNotice, file_index: int | None) -> None:
+        if file_index is not None and self.session is not None and self.session.player is not None:
+            self.pause_action.setChecked(True)
+            self.seek(file_index)
+            return
+        clip = notice.clip_path()
+        if clip is None:
+            self.statusBar().showMessage("the event's clip is still being written (post-roll)", 4000)
+        else:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(clip)))
+
+    # -- dialogs --------------------------------------------------------------------------------
+
+    def _ask_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video", "", "Videos (*.mp4 *.avi *.mkv *.mov);;All files (*)")
+        if path:
+            self.open_source(path)
+
+    def _ask_url(self) -> None:
+        url, ok = QInputDialog.getText(self, "Open a stream", "rtsp://, rtsps://, http(s):// URL:")
+        if ok and url.strip():
+            self.open_source(url.strip())
+
+    def _ask_camera(self) -> None:
+        index, ok = QInputDialog.getInt(self, "Open a camera", "camera index (/dev/videoN):", 0, 0, 63)
+        if ok:
+            self.open_source(str(index))
+
+    def _ask_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a model spec", "", "Model spec (*.json);;All files (*)")
+        if path:
+            self.open_model(path)
+
+    def _ask_checkpoint(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a checkpoint", "", "Checkpoints (*.pt *.pth *.ckpt);;All files (*)")
+        if path:
+            self.open_model(self.config.model, path)
+
+    # -- closing --------------------------------------------------------------------------------
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.timer.stop()
+        save_layout(self.settings, self, self.splitter, self._choices())
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self, timeout: float = CLOSE_TIMEOUT_S) -> bool:
+        """Stop every thread (within ``timeout``); True when all ended."""
+        deadline = time.monotonic() + timeout
+        self._cancel_open.set()
+        task, self._opening = self._opening, None
+        if task is not None:
+            task.join(max(0.0, deadline - time.monotonic()))
+        stopped = task is None or not task.is_alive()
+        session, self.session = self.session, None
+        if session is not None:
+            stopped &= session.stop(max(0.1, deadline - time.monotonic()))
+        return stopped
