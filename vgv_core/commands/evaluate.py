@@ -64,7 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--num-classes", type=_count, help="replace the classification head")
     model.add_argument("--layer", help="CAM layer, dotted name (default: the spec's)")
     model.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    model.add_argument("--threads", type=_count, help="torch CPU threads (default: torch's choice)")
+    model.add_argument("--threads", type=_count, default=1,
+                       help="torch CPU threads (default 1: threads sharing busy cores stall each other)")
     data = parser.add_argument_group("data")
     data.add_argument("--data", default=SYNTHETIC, help=f"'{SYNTHETIC}' (test bay with masks, default) or a folder of videos")
     data.add_argument("--n", type=_count, default=200, help="clips to evaluate (default 200)")
@@ -90,8 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     outputs = _outputs(args)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)
     vm = load_model(args.model, args.num_classes, args.checkpoint, args.device)
     methods = MethodSet(_engine_methods(args.methods), _custom(args.custom) | baseline_methods(args.seed), args.layer)
     dataset = open_dataset(args.data, vm.spec, vm.device, args.n, args.seed)
