@@ -38,9 +38,11 @@ from vgv_core.video_writer import AtomicVideoWriter, _temp_path_beside
 
 
 class Output(Protocol):
-    def close(self) -> Any: ...
+    def close(self) -> Any:  # finish and rename into place
+        ...
 
-    def abort(self) -> None: ...
+    def abort(self) -> None:  # delete the temporary file; harmless once published
+        ...
 
 
 def temp_beside(path: Path) -> Path:
@@ -203,11 +205,15 @@ class GifWriter(AtomicVideoWriter):
             "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{self.width}x{self.height}", "-r", f"{self.fps:.6g}",
             "-i", "-", "-an", "-filter_complex", graph, "-loop", "0", "-f", "gif", str(self._temp),
         ]
-        return subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        # A session of its own: a Ctrl-C on the terminal reaches only us, and we abort it.
+        return subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
 class OutputSet:
-    """Every output of one input: all published together by commit(), or all dropped by abort()."""
+    """Every output of one input: commit() publishes them in turn, abort() drops them.
+
+    abort() after a failed commit() drops the outputs not yet published (it is a no-op on
+    those already published), so each final name holds a complete file or nothing."""
 
     def __init__(self) -> None:
         self._outputs: list[Output] = []
@@ -217,13 +223,8 @@ class OutputSet:
         return output
 
     def commit(self) -> None:
-        for k, output in enumerate(self._outputs):
-            try:
-                output.close()
-            except BaseException:
-                for rest in self._outputs[k:]:
-                    rest.abort()
-                raise
+        for output in self._outputs:
+            output.close()
 
     def abort(self) -> None:
         for output in self._outputs:

@@ -23,6 +23,7 @@ R = TypeVar("R")
 
 QUEUE_DEPTH = 8
 JOIN_TIMEOUT_S = 10.0
+POLL_S = 0.1  # a blocked get() misses a SIGINT delivered to another thread; polling lets Ctrl-C in
 _END = object()
 
 
@@ -39,7 +40,7 @@ def prefetch(items: Iterable[T], depth: int = QUEUE_DEPTH, name: str = "prefetch
     def offer(item: object) -> bool:
         while not stop.is_set():
             try:
-                channel.put(item, timeout=0.1)
+                channel.put(item, timeout=POLL_S)
                 return True
             except queue.Full:
                 continue
@@ -63,7 +64,10 @@ def prefetch(items: Iterable[T], depth: int = QUEUE_DEPTH, name: str = "prefetch
     thread.start()
     try:
         while True:
-            item = channel.get()
+            try:
+                item = channel.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
             if item is _END:
                 return
             if isinstance(item, _Failure):

@@ -2,8 +2,8 @@
 
 Geometry: a window samples ``clip_len`` frames ``frame_stride`` apart, so it spans
 ``span = (clip_len - 1) * frame_stride + 1`` frames. Window k starts at frame
-``k * hop - (span - 1)``: the first window ends on frame 0, and windows continue until
-one starts after the last frame. Every frame is thus covered by about ``span / hop``
+``k * hop - (span - 1)``: the first window ends on frame 0, and the last one is the last
+to start on or before the last frame. Every frame is thus covered by about ``span / hop``
 windows, the first and the last frames included (``hop`` may not exceed ``span``).
 
 Warm-up rule: a sample before frame 0 takes frame 0, and a sample after the last frame
@@ -13,7 +13,8 @@ Fusion: frame f's class probabilities and heatmap are the weighted mean over the
 whose span contains f. The weight is triangular, ``1 - |f - centre| / (span / 2 + 1)``,
 so the window centred on f counts most and one that only grazes f counts least. A
 window's heatmap at a frame it did not sample is interpolated linearly between the two
-samples on either side.
+samples on either side. Without a fixed target each window explains its own top-1 class,
+so where the class changes the fused map mixes the explanations of both.
 """
 
 from __future__ import annotations
