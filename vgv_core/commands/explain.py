@@ -101,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
     engine, settings = _engine(args, method)
     if several:
         _prepare_folders(args)
+    return _explain_all(plans, engine, options, settings, several)
+
+
+def _explain_all(plans: list[tuple[Path, OutputPaths]], engine: WindowExplainer, options: Options, settings: dict,
+                 several: bool) -> int:
     failed, damaged = 0, 0
     for video, paths in plans:
         try:
@@ -111,9 +116,9 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             _say("error", exc if str(video) in str(exc) else f"{video}: {exc}")
             continue
-        damaged += _report(outcome, args.quiet)
+        damaged += _report(outcome, options.quiet)
     if failed:
-        _say("error", f"{failed} of {len(videos)} videos failed; the others were explained")
+        _say("error", f"{failed} of {len(plans)} videos failed; the others were explained")
         return EXIT_SOME_FAILED
     return EXIT_DAMAGED if damaged else EXIT_OK
 
@@ -130,7 +135,12 @@ def discover(inputs: list[str]) -> tuple[list[Path], bool]:
         if not found:
             raise VideoError(f"folder {path} holds no video files ({' '.join(VIDEO_SUFFIXES)})")
         videos += found
-    return videos, len(paths) > 1 or any(path.is_dir() for path in paths)
+    several = len(paths) > 1 or any(path.is_dir() for path in paths)
+    stems = [video.stem for video in videos]
+    clashes = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if several and clashes:
+        raise VGVError(f"several inputs are named {clashes[0]}.*; their outputs would share names: explain them apart")
+    return videos, several
 
 
 def output_paths(video: Path, args: argparse.Namespace, several: bool) -> OutputPaths:
