@@ -120,3 +120,10 @@ def test_mean_fill_is_each_channels_mean_and_blur_keeps_a_constant_clip() -> Non
     centre = (weights[3] / weights.sum()) ** 2
     assert blurred[0, 0, 1, 10, 10].item() == pytest.approx(centre.item())
     assert blurred.sum().item() == pytest.approx(1.0) and blurred[0, 0, 0].abs().max() == 0
+
+
+def test_one_step_curves_score_only_their_ends() -> None:
+    scorer = ClassScorer(SumModel())
+    curve = insertion_curve(scorer, CLIP, ZERO, MAP, TARGET, steps=1)
+    torch.testing.assert_close(curve[0], sigmoid([0.0, 11.0]))
+    assert scorer.clips_scored == 2

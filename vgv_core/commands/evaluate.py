@@ -76,8 +76,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="add a method of your own (repeatable)")
     metrics = parser.add_argument_group("metrics")
     metrics.add_argument("--fill", default=DEFAULTS.fill, choices=tuple(FILLS), help="what deleted voxels become")
-    metrics.add_argument("--steps", type=_count, default=DEFAULTS.steps, help="deletion/insertion points - 1")
-    metrics.add_argument("--frame-steps", type=_count, help="frame-deletion points - 1 (default: one per frame)")
+    metrics.add_argument("--steps", type=_count, default=DEFAULTS.steps,
+                         help="deletion/insertion points - 1 (default 5; each point is one forward per clip and method)")
+    metrics.add_argument("--frame-steps", type=_count, default=DEFAULTS.frame_steps,
+                         help="frame-deletion points - 1 (at most the clip length)")
     metrics.add_argument("--sanity-clips", type=_count, default=DEFAULTS.sanity_clips, help="clips for the sanity check")
     metrics.add_argument("--tolerance", type=_natural, default=DEFAULTS.tolerance, help="pointing game, model pixels")
     metrics.add_argument("--batch-size", type=_count, default=DEFAULTS.batch_size, help="clips explained together")
@@ -177,6 +179,6 @@ def _settings(args: argparse.Namespace, vm: VideoModel, data: str, config: Bench
         "model": str(args.model), "arch": vm.spec.arch, "checkpoint": args.checkpoint, "data": data,
         "device": str(vm.device), "threads": torch.get_num_threads(), "torch": torch.__version__,
         "clip_len": vm.spec.clip_len, "crop_size": vm.spec.crop_size, "n": args.n, "seed": args.seed,
-        "fill": config.fill, "steps": config.steps, "frame_steps": config.frame_steps or vm.spec.clip_len,
+        "fill": config.fill, "steps": config.steps, "frame_steps": min(config.frame_steps, vm.spec.clip_len),
         "sanity_clips": config.sanity_clips, "tolerance_px": config.tolerance, "seconds": round(seconds, 1),
     }

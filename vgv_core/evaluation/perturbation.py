@@ -65,6 +65,8 @@ def perturbation_curve(
     inner = torch.nonzero((counts > 0) & (counts < voxels))[:, 0]
     rows = torch.arange(batch, device=start.device).repeat_interleave(inner.numel())
     cols = inner.repeat(batch)
+    if rows.numel() == 0:
+        return curve
     for row, col in zip(rows.split(scorer.batch_size), cols.split(scorer.batch_size)):
         switched = (rank[row] < counts[col].view(-1, 1, 1, 1))[:, None]
         clips = torch.where(switched, end[row], start[row])
