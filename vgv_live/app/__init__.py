@@ -6,6 +6,7 @@ Imported lazily by ``vgv_live.cli`` so headless runs never load Qt.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -55,6 +56,8 @@ def run_window(config: LiveConfig) -> int:
     outputs = Outputs(recordings=data / "recordings", events=data / "events", snapshots=data / "snapshots",
                       timelines=cache / "timelines")
     window = MainWindow(replace(config, source=default_source(config)), outputs, QSettings(ORGANIZATION, APPLICATION))
+    for signum in (signal.SIGINT, signal.SIGTERM):  # handled between display ticks: close as if clicked
+        signal.signal(signum, lambda *_: window.close())
     window.show()
     app.exec()
     return 0

@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(current, events)
         current.raise_()
         self.resizeDocks([controls], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+        self.resizeDocks([controls, current], [3, 2], Qt.Orientation.Vertical)
         self.docks = [controls, current, events]
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status, stretch=1)
@@ -363,7 +364,7 @@ class MainWindow(QMainWindow):
             return
         paused = self.pause_action.isChecked()
         text = status_text(session.stats(), str(session.model.device), self.meter.fps, paused)
-        text += f" | gui {self.meter.update_ms():.1f} ms/update"
+        text += f" | tick {self.meter.update_ms():.1f} ms"
         recording = session.record.recording
         if recording is not None:
             text += f" | REC {recording.name}"

@@ -1,0 +1,124 @@
+"""A real window: `vgv-live` on the demo video in Xvfb, checked on screenshots taken with xwd.
+
+Xvfb picks a free display itself (-displayfd). Without Xvfb (or xwd, or imagemagick) the
+test is skipped, except in CI (CI=true), where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from vgv_live.app.palette import CLASS_COLORS
+
+SCREEN = (1280, 800)
+START_TIMEOUT_S = 10.0
+APP_TIMEOUT_S = 180.0  # model load and warm-up on two busy shared cores
+COLOR_TOLERANCE = 40
+
+
+def unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"real-window test cannot run in CI: {reason}")
+    pytest.skip(f"real-window test cannot run: {reason}")
+
+
+@pytest.fixture
+def xvfb():
+    """A running Xvfb; yields its DISPLAY value."""
+    for tool in ("Xvfb", "xwd", "convert"):
+        if shutil.which(tool) is None:
+            unavailable(f"{tool} is not installed (Debian: xvfb, x11-apps, imagemagick)")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    os.close(write_end)
+    number = _read_display_number(read_end, START_TIMEOUT_S)
+    if number is None:
+        server.kill()
+        unavailable(f"Xvfb did not start: {server.communicate(timeout=5)[1].decode()[-300:]!r}")
+    yield f":{number}"
+    server.terminate()
+    server.wait(5)
+
+
+def _read_display_number(fd: int, timeout: float) -> str | None:
+    deadline = time.monotonic() + timeout
+    text = b""
+    os.set_blocking(fd, False)
+    while time.monotonic() < deadline and not text.endswith(b"\n"):
+        try:
+            chunk = os.read(fd, 16)
+        except BlockingIOError:
+            time.sleep(0.05)
+            continue
+        if not chunk:
+            break
+        text += chunk
+    os.close(fd)
+    return text.decode().strip() or None
+
+
+def screenshot(display: str, path: Path) -> np.ndarray:
+    """The whole X screen as BGR, via xwd and imagemagick."""
+    raw = path.with_suffix(".xwd")
+    subprocess.run(["xwd", "-root", "-silent", "-display", display, "-out", str(raw)], check=True, timeout=20)
+    subprocess.run(["convert", str(raw), str(path)], check=True, timeout=20)
+    return cv2.imread(str(path))
+
+
+def regions(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(video area, confidence plot area right of its legend) in the default layout at (0, 0)."""
+    height, width = image.shape[:2]
+    video = image[int(height * 0.06):int(height * 0.55), : int(width * 0.7)]
+    return video, image[int(height * 0.76):int(height * 0.93), int(width * 0.25):int(width * 0.7)]
+
+
+def curve_pixels(area: np.ndarray, classes: int) -> int:
+    colors = np.array([color[::-1] for color in CLASS_COLORS[:classes]], np.int16)  # BGR
+    distance = np.abs(area[:, :, None, :].astype(np.int16) - colors[None, None]).max(axis=3)
+    return int((distance.min(axis=2) < COLOR_TOLERANCE).sum())
+
+
+@pytest.mark.display
+def test_vgv_live_window_shows_moving_video_and_curves(xvfb, demo, tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "QT_QPA_PLATFORM"}
+    env.update(DISPLAY=xvfb, XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
+               XDG_CACHE_HOME=str(tmp_path / "cache"))
+    log_path = tmp_path / "vgv-live.log"
+    log = open(log_path, "wb")
+    app = subprocess.Popen([sys.executable, "-m", "vgv_live", str(demo.video), "--model", demo.model, "--threads", "1"],
+                           env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + APP_TIMEOUT_S
+        first = screenshot(xvfb, tmp_path / "first.png")
+        while curve_pixels(regions(first)[1], len(demo.labels)) < 200:
+            assert app.poll() is None, f"vgv-live exited: {log_path.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, "no curves appeared in the plot area"
+            time.sleep(1.0)
+            first = screenshot(xvfb, tmp_path / "first.png")
+        time.sleep(1.0)
+        second = screenshot(xvfb, tmp_path / "second.png")
+        video_first, plot = regions(first)
+        video_second, _ = regions(second)
+        changed = (np.abs(video_first.astype(np.int16) - video_second).max(axis=2) > 30).mean()
+        print(f"\nvideo area: {changed:.1%} of pixels changed in 1 s; plot area: {curve_pixels(plot, 6)} curve pixels")
+        assert changed > 0.005, "the video area did not change between two screenshots 1 s apart"
+        assert app.poll() is None
+        app.terminate()  # SIGTERM closes the window like its close button
+        assert app.wait(10) == 0, log_path.read_text()[-2000:]
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+        log.close()
