@@ -23,7 +23,7 @@ from torch import Tensor
 
 from vgv_core.errors import VGVError
 from vgv_core.evaluation.confidence import confidence_change
-from vgv_core.evaluation.datasets import Dataset
+from vgv_core.evaluation.datasets import Dataset, EvalBatch
 from vgv_core.evaluation.fill import FILLS
 from vgv_core.evaluation.frame_deletion import frame_deletion_curve
 from vgv_core.evaluation.localisation import energy_in_mask, pointing_game
@@ -37,7 +37,6 @@ from vgv_core.evaluation.perturbation import (
 from vgv_core.evaluation.sanity import SanityResult, cascading_randomisation
 from vgv_core.evaluation.scoring import ClassScorer
 
-CURVES = ("deletion", "insertion", "frame_deletion")
 # metric -> True when higher is better
 METRICS = {
     "deletion_auc": False,
@@ -50,6 +49,8 @@ METRICS = {
     "sanity_rho": False,
 }
 PERCENT_METRICS = ("average_drop", "increase_in_confidence", "pointing_game")
+CURVE_FUNCTIONS = {"deletion": deletion_curve, "insertion": insertion_curve, "frame_deletion": frame_deletion_curve}
+CURVES = tuple(CURVE_FUNCTIONS)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,38 @@ class _Tally:
         }
 
 
+class _Metrics:
+    """The per-clip pass: every metric of every method, batch after batch."""
+
+    def __init__(self, net: nn.Module, methods: MethodSet, config: BenchmarkConfig) -> None:
+        self.net, self.methods, self.config = net, methods, config
+        self.scorer = ClassScorer(net.eval(), config.forward_batch)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.per_clip, self.curves = _Tally(), _Tally()
+        self.fractions: dict[str, Tensor] = {}
+
+    def add(self, batch: EvalBatch) -> Tensor:
+        """Score one batch; returns the classes explained."""
+        frames, voxels = batch.clips.shape[2], batch.clips[0, 0].numel()
+        steps = {"deletion": self.config.steps, "insertion": self.config.steps}
+        steps["frame_deletion"] = min(self.config.frame_steps, frames)
+        self.fractions = {curve: switched_fractions(steps[curve], frames if curve == "frame_deletion" else voxels)
+                          for curve in CURVES}
+        reference = FILLS[self.config.fill](batch.clips)
+        probs = self.scorer.probabilities(batch.clips)
+        targets = probs.argmax(dim=1) if batch.targets is None else batch.targets
+        ends = (probs.gather(1, targets[:, None])[:, 0], self.scorer.score(reference, targets))
+        for name, maps in self.methods.maps(self.net, batch.clips, targets).items():
+            inputs = (self.scorer, batch.clips, reference, maps, targets)
+            found = {curve: CURVE_FUNCTIONS[curve](*inputs, steps[curve], self.generator, ends) for curve in CURVES}
+            drop, increase = confidence_change(*inputs, ends[0])
+            self.curves.add(name, found)
+            self.per_clip.add(name, {f"{c}_auc": area_under_curve(found[c], self.fractions[c]) for c in CURVES})
+            self.per_clip.add(name, {"average_drop": drop, "increase_in_confidence": increase})
+            self.per_clip.add(name, _localisation(maps, batch.masks, self.config.tolerance))
+        return targets
+
+
 def run_benchmark(
     net: nn.Module,
     dataset: Dataset,
@@ -109,26 +142,13 @@ def run_benchmark(
     progress: Callable[[str, int], None] = lambda phase, done: None,
 ) -> BenchmarkResult:
     """Evaluate ``methods`` on ``dataset``; ``progress("clips", n)`` after each batch and
-    ``progress("sanity", k)`` after each randomised stage."""
+    ``progress("sanity", k)`` after each randomised stage (k = 0 as it starts)."""
     started = time.monotonic()
-    scorer = ClassScorer(net.eval(), config.forward_batch)
-    generator = torch.Generator().manual_seed(config.seed)
-    per_clip, curves = _Tally(), _Tally()
+    metrics = _Metrics(net, methods, config)
     names: list[str] = []
     kept: list[tuple[Tensor, Tensor]] = []
     for batch in dataset.batches(config.batch_size):
-        fractions = _fractions(config, batch.clips.shape[2:])
-        reference = FILLS[config.fill](batch.clips)
-        probs = scorer.probabilities(batch.clips)
-        targets = probs.argmax(dim=1) if batch.targets is None else batch.targets
-        ends = (probs.gather(1, targets[:, None])[:, 0], scorer.score(reference, targets))
-        for name, maps in methods.maps(net, batch.clips, targets).items():
-            found = _curves(scorer, (batch.clips, reference, maps, targets), ends, fractions, config, generator)
-            curves.add(name, found)
-            per_clip.add(name, {f"{curve}_auc": area_under_curve(found[curve], fractions[curve]) for curve in CURVES})
-            drop, increase = confidence_change(scorer, batch.clips, reference, maps, targets, ends[0])
-            per_clip.add(name, {"average_drop": drop, "increase_in_confidence": increase})
-            per_clip.add(name, _localisation(maps, batch.masks, config.tolerance))
+        targets = metrics.add(batch)
         kept.append((batch.clips[: config.sanity_clips], targets[: config.sanity_clips]))
         names.extend(batch.names)
         progress("clips", len(names))
@@ -141,35 +161,16 @@ def run_benchmark(
     return BenchmarkResult(
         methods=methods.names,
         clip_names=tuple(names),
-        per_clip=per_clip.arrays(),
-        curves=curves.arrays(),
-        fractions={curve: x.numpy() for curve, x in fractions.items()},
+        per_clip=metrics.per_clip.arrays(),
+        curves=metrics.curves.arrays(),
+        fractions={curve: x.numpy() for curve, x in metrics.fractions.items()},
         sanity=sanity,
         timing={
             "metrics_s": metrics_done - started,
             "sanity_s": time.monotonic() - metrics_done,
-            "clips_scored": scorer.clips_scored,
+            "clips_scored": metrics.scorer.clips_scored,
         },
     )
-
-
-def _fractions(config: BenchmarkConfig, size: torch.Size) -> dict[str, Tensor]:
-    frames, voxels = size[0], size.numel()
-    return {
-        "deletion": switched_fractions(config.steps, voxels),
-        "insertion": switched_fractions(config.steps, voxels),
-        "frame_deletion": switched_fractions(min(config.frame_steps, frames), frames),
-    }
-
-
-def _curves(scorer: ClassScorer, inputs: tuple[Tensor, ...], ends: tuple[Tensor, Tensor],
-            fractions: dict[str, Tensor], config: BenchmarkConfig, generator: torch.Generator) -> dict[str, Tensor]:
-    steps = {curve: len(x) - 1 for curve, x in fractions.items()}
-    return {
-        "deletion": deletion_curve(scorer, *inputs, steps["deletion"], generator, ends),
-        "insertion": insertion_curve(scorer, *inputs, steps["insertion"], generator, ends),
-        "frame_deletion": frame_deletion_curve(scorer, *inputs, steps["frame_deletion"], generator, ends),
-    }
 
 
 def _localisation(maps: Tensor, masks: Tensor | None, tolerance: int) -> dict[str, Tensor]:
