@@ -93,7 +93,7 @@ def test_seeking_in_replay_shows_the_frame_at_that_time(qtbot, open_window, demo
     qtbot.waitUntil(lambda: session.file_index(window.shown[0]) == target, timeout=10_000)
 
 
-def test_method_target_and_opacity_change_the_rendered_overlay(qtbot, open_window, demo):
+def test_method_target_layer_and_opacity_change_the_rendered_overlay(qtbot, open_window, demo):
     window = open_window()
     wait_for_results(qtbot, window)
     window.panel.sync_mode.setCurrentText(SYNCHRONISED)
@@ -112,6 +112,16 @@ def test_method_target_and_opacity_change_the_rendered_overlay(qtbot, open_windo
     window.panel.target.setCurrentIndex(other_class + 1)
     retargeted = settle_paused(qtbot, window, lambda r: r.target == other_class)
     assert retargeted.method == first.method == "gradcam"
+    assert np.abs(overlay_pixels(window) - before).mean() > 1.0
+    before = overlay_pixels(window)
+
+    layers = [window.panel.layer.itemText(i) for i in range(window.panel.layer.count())]
+    default_layer = window.session.explainer.layer
+    assert default_layer == window.panel.layer.currentText() and len(layers) > 1
+    other_layer = layers[layers.index(default_layer) - 1]  # an earlier block: finer, different map
+    window.panel.layer.setCurrentText(other_layer)
+    settle_paused(qtbot, window, lambda r: r.seq > retargeted.seq)  # paused: the worker was idle until now
+    assert window.session.explainer.layer == other_layer and window.session.explainer.notice is None
     assert np.abs(overlay_pixels(window) - before).mean() > 1.0
     before = overlay_pixels(window)
 

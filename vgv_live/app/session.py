@@ -14,10 +14,9 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import torch.nn as nn
-
 from vgv_core import VideoModel
 from vgv_live.app.event_feed import EventFeed
+from vgv_live.app.layer_choices import spatial_layers
 from vgv_live.app.record_switch import RecordSwitch
 from vgv_live.app.replay_player import ReplayPlayer
 from vgv_live.app.timeline_cache import TimelineCache
@@ -32,9 +31,6 @@ from vgv_live.sources import Source
 from vgv_live.stats import StatsSnapshot
 from vgv_live.worker import WorkerOptions
 
-MAX_LAYER_DEPTH = 3  # offer modules down to names like blocks.4.res_blocks
-
-
 @dataclass(frozen=True)
 class Outputs:
     """Where the window writes what the user asks for."""
@@ -45,18 +41,13 @@ class Outputs:
     timelines: Path  # the confidence timeline cache
 
 
-def candidate_layers(net: nn.Module) -> tuple[str, ...]:
-    """Module names a user may pick as the CAM layer (the shallow part of the tree)."""
-    return tuple(name for name, _ in net.named_modules() if name and name.count(".") < MAX_LAYER_DEPTH)
-
-
 class Session:
     def __init__(self, config: LiveConfig, source: Source, model: VideoModel, outputs: Outputs) -> None:
         spec = model.spec
         self.config = config
         self.source = source
         self.model = model
-        self.layers = candidate_layers(model.net)
+        self.layers: tuple[str, ...] = ()  # found by start()
         self.explainer = TunableExplainer(model, config.method, config.map_size)
         self.record = RecordSwitch(config.record)
         events_folder = Path(config.events) if config.events else outputs.events / time.strftime("%Y%m%d-%H%M%S")
@@ -80,7 +71,8 @@ class Session:
         return self.model.spec.labels
 
     def start(self) -> None:
-        """Warm the model up and start every thread (call it off the GUI thread)."""
+        """Find the layers, warm the model up and start every thread (call it off the GUI thread)."""
+        self.layers = spatial_layers(self.model)
         self.pipeline.start()
         if self.timeline is not None:
             self.timeline.start()

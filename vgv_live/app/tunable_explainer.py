@@ -41,7 +41,7 @@ class TunableExplainer(ClipExplainer):
             try:
                 self._use(*requested)
                 return super().__call__(frames, target)
-            except (VGVError, RuntimeError) as exc:
+            except (VGVError, RuntimeError, ValueError) as exc:  # torch says ValueError for some layers
                 self.method, self.layer, self._explainer = previous
                 self.notice = f"cannot explain with {requested[0]} at layer {requested[1]!r}: {exc}".splitlines()[0]
         return super().__call__(frames, target)
