@@ -15,7 +15,6 @@ import time
 from collections import deque
 
 import cv2
-import numpy as np
 
 from vgv_core.errors import VideoError
 from vgv_live.capture import CONNECTING, ENDED, ERROR, RUNNING
