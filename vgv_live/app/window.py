@@ -17,11 +17,10 @@ from typing import Callable
 
 from PyQt6.QtCore import QSettings, Qt, QTimer, QUrl
 from PyQt6.QtGui import QAction, QDesktopServices, QKeySequence
-from PyQt6.QtWidgets import (
-    QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget,
-)
+from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from vgv_live.app.background import BackgroundTask
+from vgv_live.app.caption import caption
 from vgv_live.app.clip_plots import ImportancePlot, TopKPlot
 from vgv_live.app.confidence_plot import ConfidencePlot
 from vgv_live.app.control_panel import SYNCHRONISED, TOP_1, ControlPanel
@@ -30,6 +29,7 @@ from vgv_live.app.error_banner import ErrorBanner
 from vgv_live.app.event_feed import EventNotice
 from vgv_live.app.events_panel import EventsPanel
 from vgv_live.app.layout_settings import restore_layout, save_layout
+from vgv_live.app.open_dialogs import ask_camera, ask_checkpoint, ask_model_spec, ask_stream_url, ask_video_file
 from vgv_live.app.replay_bar import ReplayBar
 from vgv_live.app.replay_player import SPEEDS
 from vgv_live.app.session import Outputs, Session
@@ -96,9 +96,9 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        self.open_file_action = self._action("Open &file...", "Ctrl+O", self._ask_file)
-        self.open_url_action = self._action("Open &URL...", "Ctrl+U", self._ask_url)
-        self.open_camera_action = self._action("Open &camera...", "Ctrl+K", self._ask_camera)
+        self.open_file_action = self._action("Open &file...", "Ctrl+O", lambda: self._ask_source(ask_video_file))
+        self.open_url_action = self._action("Open &URL...", "Ctrl+U", lambda: self._ask_source(ask_stream_url))
+        self.open_camera_action = self._action("Open &camera...", "Ctrl+K", lambda: self._ask_source(ask_camera))
         self.open_model_action = self._action("Open &model spec...", "Ctrl+M", self._ask_model)
         self.open_checkpoint_action = self._action("Open check&point...", None, self._ask_checkpoint)
         self.quit_action = self._action("&Quit", "Ctrl+Q", self.close)
@@ -218,7 +218,7 @@ class MainWindow(QMainWindow):
             self.config, method=panel.method.currentText(), hop=panel.hop.value(),
             target=None if panel.target_index() is None else panel.target.currentText(),
             alpha=panel.opacity.value() / 100, colormap=panel.colormap.currentText(),
-            record=None, thresholds={}, events=self.config.events,
+            record=None, thresholds={},
         )
 
     def _open(self, config: LiveConfig) -> None:
@@ -246,6 +246,18 @@ class MainWindow(QMainWindow):
     def _adopt(self, session: Session) -> None:
         self.session = session
         self.config = replace(session.config, record=None)
+        self._show_model(session)
+        self._reset_transport(session)
+        self.events.clear()
+        self._frozen = False
+        self._plotted_seq = self._timeline_points = -1
+        self.shown = (-1, -1)
+        self._reported = None
+        self._t0 = time.monotonic()
+        self.statusBar().showMessage(f"{session.source.text}: {session.model.spec.arch} on {session.model.device}", 5000)
+
+    def _show_model(self, session: Session) -> None:
+        """The choices and plots that depend on the model: target, layer, classes, thresholds."""
         labels = session.labels
         self.panel.set_model(labels, session.layers, session.explainer.layer)
         self.panel.target.blockSignals(True)
@@ -256,23 +268,19 @@ class MainWindow(QMainWindow):
         session.events.set_thresholds(thresholds)
         self.conf_plot.set_labels(labels)
         self.conf_plot.set_thresholds(thresholds)
-        self.events.clear()
+
+    def _reset_transport(self, session: Session) -> None:
+        """Replay controls for files only; pause off; record as the session started."""
         file = session.player is not None
         self.replay_bar.setVisible(file)
         if file:
-            self.replay_bar.reset(labels, 0, 30.0)
+            self.replay_bar.reset(session.labels, 0, session.player.native_fps or 30.0)
         for action in (self.back_action, self.forward_action, self.faster_action, self.slower_action):
             action.setEnabled(file)
         for action, checked in ((self.pause_action, False), (self.record_action, session.record.recording is not None)):
             action.blockSignals(True)
             action.setChecked(checked)
             action.blockSignals(False)
-        self._frozen = False
-        self._plotted_seq = self._timeline_points = -1
-        self.shown = (-1, -1)
-        self._reported = None
-        self._t0 = time.monotonic()
-        self.statusBar().showMessage(f"{session.source.text}: {session.model.spec.arch} on {session.model.device}", 5000)
 
     # -- the display timer ----------------------------------------------------------------------
 
@@ -306,37 +314,30 @@ class MainWindow(QMainWindow):
 
     def _show_video(self, session: Session, result: Result | None) -> bool:
         synchronised = self.panel.sync_mode.currentText() == SYNCHRONISED and result is not None
+        seq = result.seq if result is not None else -1
         frame_id = int(result.frame_ids[-1]) if synchronised else session.newest_frame_id
-        key = (frame_id, result.seq if result is not None else -1)
-        if frame_id < 0 or (key == self.shown and not self._redraw):
+        if frame_id < 0 or ((frame_id, seq) == self.shown and not self._redraw):
             return False
         window = session.frame(frame_id)
-        if window is None and synchronised:  # the explained frame already left the ring
-            frame_id = session.newest_frame_id
+        if window is None and synchronised:  # the explained frame already left the ring: show the newest
+            synchronised, frame_id = False, session.newest_frame_id
             window = session.frame(frame_id)
-            synchronised = False
         if window is None:
             return False
         heatmap = None if result is None else (result.maps[-1] if synchronised else result.map_for(frame_id))
         self.view.show_frame(window.frames[0], heatmap)
-        self.view.set_caption(self._caption(session, frame_id, result, synchronised))
-        self.shown = key
+        explained = None if result is None else self._frame_number(session, int(result.frame_ids[-1]))
+        self.view.set_caption(caption(self._frame_number(session, frame_id), result, explained, synchronised))
+        self.shown = (frame_id, seq)
         self._redraw = False
         self.meter.frame_shown()
         return True
 
-    def _caption(self, session: Session, frame_id: int, result: Result | None, synchronised: bool) -> str:
-        def number(frame: int) -> int:
-            index = session.file_index(frame)
-            return frame if index is None else index
-
-        if result is None:
-            return f"<b>LIVE</b> &middot; frame {number(frame_id)} &middot; waiting for the first explanation"
-        target = f"{result.method} &rarr; <b>{result.labels[result.target]}</b> {result.probs[result.target]:.2f}"
-        if synchronised:
-            return f"<b>SYNCHRONISED</b> &middot; frame {number(frame_id)} as explained &middot; {target}"
-        explained = number(int(result.frame_ids[-1]))
-        return f"<b>LIVE</b> &middot; newest frame {number(frame_id)} &middot; map of frame {explained} &middot; {target}"
+    @staticmethod
+    def _frame_number(session: Session, frame_id: int) -> int:
+        """What the user calls the frame: its index in the file, or the capture's frame id."""
+        index = session.file_index(frame_id)
+        return frame_id if index is None else index
 
     def _show_result(self, result: Result) -> None:
         self._plotted_seq = result.seq
@@ -467,30 +468,20 @@ class MainWindow(QMainWindow):
 
     # -- dialogs --------------------------------------------------------------------------------
 
-    def _ask_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a video", "", "Videos (*.mp4 *.avi *.mkv *.mov);;All files (*)")
-        if path:
-            self.open_source(path)
-
-    def _ask_url(self) -> None:
-        url, ok = QInputDialog.getText(self, "Open a stream", "rtsp://, rtsps://, http(s):// URL:")
-        if ok and url.strip():
-            self.open_source(url.strip())
-
-    def _ask_camera(self) -> None:
-        index, ok = QInputDialog.getInt(self, "Open a camera", "camera index (/dev/videoN):", 0, 0, 63)
-        if ok:
-            self.open_source(str(index))
+    def _ask_source(self, ask: Callable[[QWidget], str | None]) -> None:
+        answer = ask(self)
+        if answer:
+            self.open_source(answer)
 
     def _ask_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a model spec", "", "Model spec (*.json);;All files (*)")
-        if path:
-            self.open_model(path)
+        spec = ask_model_spec(self)
+        if spec:
+            self.open_model(spec)
 
     def _ask_checkpoint(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a checkpoint", "", "Checkpoints (*.pt *.pth *.ckpt);;All files (*)")
-        if path:
-            self.open_model(self.config.model, path)
+        checkpoint = ask_checkpoint(self)
+        if checkpoint:
+            self.open_model(self.config.model, checkpoint)
 
     # -- closing --------------------------------------------------------------------------------
 
