@@ -27,7 +27,7 @@ from vgv_core.errors import VideoError
 from vgv_live.ring import FrameRing
 from vgv_live.sources import FILE, Source, open_capture
 from vgv_live.stats import RateMeter
-from vgv_live.wakeup import shutdown_connections
+from vgv_live.wakeup import peer_addresses, shutdown_connections
 
 CONNECTING = "connecting"
 RUNNING = "running"
@@ -104,9 +104,11 @@ class CaptureThread(threading.Thread):
         self._stop_event.set()
         self.ring.stop()
         deadline = time.monotonic() + timeout
+        endpoint = self.source.endpoint if self.is_alive() else None
+        addresses = peer_addresses(endpoint[0]) if endpoint else set()
         while self.is_alive() and time.monotonic() < deadline:
-            if self.source.endpoint is not None:
-                shutdown_connections(*self.source.endpoint)  # wakes an open or read stuck on a hung server
+            if addresses:  # wakes an open or a read stuck on a hung server
+                shutdown_connections(addresses, endpoint[1])
             self.join(min(0.1, max(0.0, deadline - time.monotonic())))
         return not self.is_alive()
 

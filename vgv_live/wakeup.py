@@ -17,25 +17,31 @@ import socket
 PROC_TCP_TABLES = ("/proc/net/tcp", "/proc/net/tcp6")
 
 
-def shutdown_connections(host: str, port: int) -> int:
-    """Shut down this process's TCP connections to ``host:port``; return how many."""
-    inodes = _connection_inodes(_addresses(host), port)
-    if not inodes:
-        return 0
-    count = 0
-    for fd in _socket_fds(inodes):
+def shutdown_connections(addresses: set, port: int) -> int:
+    """Shut down this process's TCP connections to ``port`` on any of ``addresses``; return how many."""
+    inodes = _connection_inodes(addresses, port)
+    return sum(_shutdown(fd, inode) for fd, inode in _socket_fds(inodes))
+
+
+def _shutdown(fd: int, inode: int) -> bool:
+    """Shut down ``fd`` if it is still the socket ``inode``: its owner may close it meanwhile."""
+    try:
+        if os.fstat(fd).st_ino != inode:
+            return False
         sock = socket.socket(fileno=fd)
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-            count += 1
-        except OSError:
-            pass  # already closed or not connected: nothing to wake
-        finally:
-            sock.detach()
-    return count
+    except OSError:
+        return False
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+        return True
+    except OSError:
+        return False  # not connected any more: nothing to wake
+    finally:
+        sock.detach()
 
 
-def _addresses(host: str) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def peer_addresses(host: str) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses ``host`` resolves to, as /proc/net/tcp shows them (IPv4 also v4-mapped)."""
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except socket.gaierror:
@@ -72,17 +78,18 @@ def _decode(hex_address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return ipaddress.ip_address(words)
 
 
-def _socket_fds(inodes: set[str]) -> list[int]:
-    fds = []
+def _socket_fds(inodes: set[str]) -> list[tuple[int, int]]:
+    """(descriptor, inode) of our sockets whose inode is in ``inodes``."""
+    found = []
     try:
         names = os.listdir("/proc/self/fd")
     except OSError:
-        return fds
+        return found
     for name in names:
         try:
             link = os.readlink(f"/proc/self/fd/{name}")
         except OSError:
             continue
         if link.startswith("socket:[") and link[8:-1] in inodes:
-            fds.append(int(name))
-    return fds
+            found.append((int(name), int(link[8:-1])))
+    return found

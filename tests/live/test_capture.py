@@ -36,14 +36,15 @@ def test_live_stream_runs_at_the_source_rate_with_contiguous_ids(rtsp_server, no
     server = rtsp_server(fps=30)
     capture, ring = start_capture(server.url)
     try:
-        wait_for(lambda: capture.state == "running", 10)
-        first = ring.newest_id
-        time.sleep(2.0)
-        assert 27 <= capture.fps_meter.rate() <= 33
+        wait_for(lambda: capture.state == "running" and ring.newest_id >= 0, 10)
+        first, started = ring.newest_id, time.monotonic()
+        time.sleep(3.0)
         window = ring.latest_window(clip_len=20, timeout=1)
+        rate = (window.frame_ids[-1] - first) / (window.timestamps[-1] - started)
+        assert 25 <= rate <= 36  # the source's 30 fps (a starved server may send late frames in bursts)
+        assert capture.fps_meter.rate() > 20
         assert (window.frame_ids[1:] - window.frame_ids[:-1]).tolist() == [1] * 19
         assert all(b > a for a, b in zip(window.timestamps, window.timestamps[1:]))
-        assert ring.newest_id - first >= 50
         assert time.monotonic() - window.timestamps[-1] < 0.2  # no stale backlog in front of live frames
     finally:
         assert capture.stop()

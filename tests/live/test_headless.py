@@ -174,14 +174,10 @@ def test_config_merge_precedence_and_errors(tmp_path):
         load_toml(path)
 
 
-def test_without_headless_the_window_is_asked_for(two_second_video):
-    done = run_cli([two_second_video])
-    try:
-        import vgv_live.app as app
-
-        has_window = hasattr(app, "run_window")
-    except ImportError:
-        has_window = False
-    if not has_window:
-        assert done.returncode == 1
-        assert done.stderr.startswith("vgv-live: error: cannot open the window") and "--headless" in done.stderr
+def test_without_headless_and_without_a_display_the_window_refuses_clearly(two_second_video):
+    env = {k: v for k, v in cli_env().items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "vgv_live", str(two_second_video)], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=REPO)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vgv-live: error: ") and "--headless" in lines[0], done.stderr
