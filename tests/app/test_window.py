@@ -55,7 +55,7 @@ def test_frames_and_results_appear_and_every_class_has_a_curve(qtbot, open_windo
     assert "explain" in window.status.text() and "dropped" in window.status.text()
 
 
-def test_pause_stops_frame_updates_and_resume_continues(qtbot, open_window):
+def test_pause_stops_frame_updates_resume_continues_and_speed_changes(qtbot, open_window):
     window = open_window()
     wait_for_results(qtbot, window)
     window.activateWindow()
@@ -67,6 +67,11 @@ def test_pause_stops_frame_updates_and_resume_continues(qtbot, open_window):
     assert window.shown[0] == paused_at
     qtbot.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.shown[0] > paused_at, timeout=5000)
+    player = window.session.player
+    qtbot.waitUntil(lambda: 20 < player.fps_meter.rate(time.monotonic()) < 40, timeout=5000)  # paced at the file's 30 fps
+    qtbot.keyClick(window, Qt.Key.Key_Up)
+    assert player.speed == 2.0 and window.replay_bar.speed.currentText() == "2x"
+    qtbot.waitUntil(lambda: player.fps_meter.rate(time.monotonic()) > 45, timeout=5000)
 
 
 def test_seeking_in_replay_shows_the_frame_at_that_time(qtbot, open_window, demo):
