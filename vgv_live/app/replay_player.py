@@ -50,12 +50,14 @@ class FileIndex:
 
 
 class ReplayPlayer(threading.Thread):
-    def __init__(self, source: Source, ring: FrameRing, span: int, open_timeout_s: float = 10.0) -> None:
+    def __init__(self, source: Source, ring: FrameRing, span: int, open_timeout_s: float = 10.0,
+                 loop: bool = False) -> None:
         super().__init__(name="vgv-replay", daemon=True)
         self.source = source
         self.ring = ring
         self.span = span
         self.open_timeout_s = open_timeout_s
+        self.loop = loop  # start again at the first frame after the last
         self.fps_meter = RateMeter()
         self.native_fps = 0.0
         self.frame_count = 0  # as the container says; 0 until opened
@@ -187,8 +189,8 @@ class ReplayPlayer(threading.Thread):
         return None, 0
 
     def _play_one(self, capture: cv2.VideoCapture) -> None:
-        if self._wait_until_due():
-            self._read_and_deliver(capture)
+        if self._wait_until_due() and not self._read_and_deliver(capture) and self.loop:
+            self._seek(capture, 0)
 
     def _wait_until_due(self) -> bool:
         """Wait until the next frame is due at the current speed; False if a command came first."""

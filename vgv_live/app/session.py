@@ -61,7 +61,8 @@ class Session:
         self.player: ReplayPlayer | None = None
         self.timeline: TimelineJob | None = None
         if not source.live:
-            self.player = ReplayPlayer(source, self.pipeline.ring, self.pipeline.worker.span, config.open_timeout)
+            self.player = ReplayPlayer(source, self.pipeline.ring, self.pipeline.worker.span, config.open_timeout,
+                                       config.loop)
             self.pipeline.capture = self.player  # the engine's pipeline, driven by a seekable player
             self.timeline = TimelineJob(source.target, copy.deepcopy(model.net), spec, model.device,
                                         TimelineCache(outputs.timelines))
