@@ -28,8 +28,12 @@ from vgv_live.worker import WorkerOptions
 TICK_S = 0.1
 
 
-def run_headless(config: LiveConfig, log: TextIO = sys.stderr) -> int:
-    """Run ``config`` without a display; return the exit status. VGVError escapes for bad input."""
+def run_headless(config: LiveConfig, log: TextIO | None = None) -> int:
+    """Run ``config`` without a display; return the exit status. VGVError escapes for bad input.
+
+    Stats and messages go to ``log`` (default: stderr at call time).
+    """
+    log = log or sys.stderr
     if config.source is None:
         raise VideoError("no SOURCE given: name a camera index, a stream URL or a video file")
     source = parse_source(config.source)
