@@ -78,3 +78,17 @@ def test_range_layout_and_sequential_run_agree(tmp_path, capfd):
         [[float(v) for v in r[3:]] for r in pipelined[1:]], [[float(v) for v in r[3:]] for r in sequential[1:]], atol=1e-4
     )
     assert not (tmp_path / "b.mp4").exists()  # no -o: no video
+
+
+def test_the_seeds_flags_work_as_aliases(tmp_path, capfd):
+    video = make_video(tmp_path / "seed.mp4", frames=14)
+    spec = write_spec(tmp_path)
+    code, err = explain(
+        capfd, "--input_video", video, "--output_video", tmp_path / "seed_out.mp4", "--model", spec,
+        "--weights_path", tmp_path / "tiny.pt", "--selected_layer", "3", "--height", "96", "--width", "96",
+        "--clip_length", "6", "--method", "gradcam", "--json", tmp_path / "seed.json", "-q",
+    )
+    assert code == 0, err
+    settings = json.loads((tmp_path / "seed.json").read_text())
+    assert (settings["layer"], settings["input_size"], settings["clip_len"]) == ("blocks.3", 96, 6)
+    assert probe(tmp_path / "seed_out.mp4")[0] == 14

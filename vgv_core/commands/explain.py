@@ -188,7 +188,7 @@ def _engine(args: argparse.Namespace, method: str) -> tuple[WindowExplainer, dic
     settings = {
         "model": str(args.model), "arch": spec.arch, "method": method, "layer": explainer.target_layer,
         "target": None if target is None else spec.labels[target], "clip_len": spec.clip_len,
-        "frame_stride": spec.frame_stride, "hop": args.hop,
+        "frame_stride": spec.frame_stride, "input_size": spec.crop_size, "hop": args.hop,
     }
     return engine, settings
 
