@@ -85,10 +85,10 @@ def test_the_seeds_flags_work_as_aliases(tmp_path, capfd):
     spec = write_spec(tmp_path)
     code, err = explain(
         capfd, "--input_video", video, "--output_video", tmp_path / "seed_out.mp4", "--model", spec,
-        "--weights_path", tmp_path / "tiny.pt", "--selected_layer", "3", "--height", "96", "--width", "96",
-        "--clip_length", "6", "--method", "gradcam", "--json", tmp_path / "seed.json", "-q",
+        "--weights_path", tmp_path / "tiny.pt", "--selected_layer", "3", "--height", "80", "--width", "80",
+        "--clip_length", "5", "--method", "gradcam", "--json", tmp_path / "seed.json", "-q",
     )
     assert code == 0, err
     settings = json.loads((tmp_path / "seed.json").read_text())
-    assert (settings["layer"], settings["input_size"], settings["clip_len"]) == ("blocks.3", 96, 6)
+    assert (settings["layer"], settings["input_size"], settings["clip_len"]) == ("blocks.3", 80, 5)
     assert probe(tmp_path / "seed_out.mp4")[0] == 14
