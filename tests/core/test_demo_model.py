@@ -11,13 +11,18 @@ frame, and compares it with the scene's ground truth:
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
+import torch
 from vgv_core import load_model
 from vgv_core.cli import main
 from vgv_core.demo.classes import CLASSES
 from vgv_core.demo.dataset import FPS, TRAIN_SIZE
+from vgv_core.demo.demo_video import LABELS_NAME, VIDEO_NAME
 from vgv_core.demo.evaluate import evaluate
 from vgv_core.demo.scene import DemoClip, render_clip
 from vgv_core.demo.seeds import TEST_SEEDS
@@ -101,6 +106,38 @@ def test_blinker_map_mass_is_on_the_blinking_side(demo: VideoModel, explainer: E
             losses.append(index)
     assert wins >= 0.95 * 20, f"more mass on the {other} bulb in clips {losses}"
 
+
+
+def _decode(path: Path) -> np.ndarray:
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    return np.stack(frames)
+
+
+def test_demo_video_matches_its_labels_and_the_model_reads_it(demo: VideoModel) -> None:
+    folder = demo_spec_path().parent
+    sidecar = json.loads((folder / LABELS_NAME).read_text())
+    frames = _decode(folder / VIDEO_NAME)
+    assert frames.shape == (sidecar["num_frames"], 360, 640, 3)
+    assert 20 <= sidecar["num_frames"] / sidecar["fps"] <= 40 and sidecar["fps"] == 30
+    assert set(sidecar["labels"]) == set(CLASSES) and len(sidecar["labels"]) == len(frames)
+    # Windows lying inside one segment, every half second, classified from the decoded H.264.
+    span = (demo.spec.clip_len - 1) * demo.spec.frame_stride
+    preprocess, correct, total = Preprocessor(demo.spec, demo.device), 0, 0
+    for end in range(span, len(frames), 15):
+        window = sidecar["labels"][end - span:end + 1]
+        if len(set(window)) == 1:
+            with torch.inference_mode():
+                logits = demo.net(preprocess(frames[end - span:end + 1:demo.spec.frame_stride]))
+            correct += CLASSES[int(logits.argmax())] == window[0]
+            total += 1
+    assert correct >= 0.9 * total, f"{correct}/{total} windows right"
 
 
 def test_train_command_writes_a_loadable_model(tmp_path) -> None:

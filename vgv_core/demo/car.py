@@ -92,16 +92,16 @@ def _sample_lamps(rng: np.random.Generator, car: CarFront) -> tuple[Lamp, ...]:
     hy, ry = rng.uniform(0.15, 0.22), rng.uniform(0.07, 0.1)
     br = rng.uniform(0.08, 0.1)
     bx, by = (hx + rx + 0.04 + br, hy) if outboard else (hx + rng.uniform(-0.05, 0.05), hy + ry + 0.05 + br)
-    head_off = tuple(float(rng.uniform(100, 160) + d) for d in (12, 4, 0))
+    head_off = tuple(float(rng.uniform(70, 130) + d) for d in (12, 4, 0))
     head_lit = (255.0, 250.0, 238.0) if rng.uniform() < 0.5 else (205.0, 238.0, 255.0)
     bulb_off = _bulb_off_colour(rng)
     bulb_lit = (float(rng.uniform(20, 60)), float(rng.uniform(150, 195)), 255.0)
-    head_glow, bulb_glow = rng.uniform(0.45, 0.85), rng.uniform(0.5, 0.9)
+    head_glow, bulb_glow = rng.uniform(0.6, 0.95), rng.uniform(0.5, 0.9)
     lamps = []
     for side, sign in (("left", 1.0), ("right", -1.0)):  # vehicle's left = image right
         lamps.append(Lamp(
             f"{side}_headlight", car.at(sign * hx, hy), (rx * car.s, ry * car.s), head_off, head_lit,
-            head_lit, head_glow, 0.45 * ry * car.s + 1.0,
+            head_lit, head_glow, 0.6 * ry * car.s + 1.0,
         ))
         lamps.append(Lamp(
             f"{side}_blinker", car.at(sign * bx, by), (br * car.s, br * car.s), bulb_off, bulb_lit,

@@ -13,7 +13,7 @@ and `left_blinker` is the bulb drawn on the right half of the frame.
 | `hazard`              | both on or both off      | both blink together       | both blinker bulbs                 |
 | `headlight_defective` | exactly one on           | off                       | the working headlight              |
 
-Blinkers blink at 1-2 Hz with a random phase and a duty cycle of 35-65 %. With these
+Blinkers blink at 1-2 Hz with a random phase and a duty cycle of 40-65 %. With these
 bounds every ~1 s window (8 frames, one every 4th frame at 30 fps) of a blinker clip
 holds at least one lit and one dark sample, so blinking is visible to the model but
 a single frame can miss it.
@@ -31,7 +31,7 @@ HEADLIGHTS = ("left_headlight", "right_headlight")
 BLINKERS = ("left_blinker", "right_blinker")
 
 BLINK_HZ = (1.0, 2.0)
-BLINK_DUTY = (0.35, 0.65)
+BLINK_DUTY = (0.4, 0.65)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ class DemoClip:
     label: str
     times: np.ndarray  # (T,) seconds
     lamp_regions: dict[str, np.ndarray]  # lamp name -> (H, W) bool core, lit or not, without shake
+    lit: dict[str, np.ndarray]  # lamp name -> (T,) bool: drawn lit in that frame
 
 
 def sample_scene(seed: int, label: str | None = None, size: tuple[int, int] = DEFAULT_SIZE) -> Scene:
@@ -117,7 +118,7 @@ def render_scene(scene: Scene, times: np.ndarray) -> DemoClip:
                     _paint_mask(mask, sprite)
         frames[k], masks[k] = _photograph(img, mask, scene.camera, t, noise)
     regions = {name: _region(sprite, (height, width)) for name, sprite in sprites.items()}
-    return DemoClip(frames, masks, scene.label, times, regions)
+    return DemoClip(frames, masks, scene.label, times, regions, lit)
 
 
 def render_clip(
