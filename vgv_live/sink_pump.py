@@ -66,6 +66,7 @@ class SinkPump(threading.Thread):
         except (VGVError, OSError) as exc:
             self.error = str(exc)
         finally:
+            self.results.close()  # a lossless worker must not wait for a reader that is gone
             self._close_sinks()
 
     def _deliver_frames(self, result: Result, last_id: int) -> None:
