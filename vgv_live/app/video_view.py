@@ -2,7 +2,8 @@
 
 Rule 10 of the design: images are row-major uint8 shown with explicit levels, and the
 heatmap is a second ImageItem with its own opacity and a 256-entry lookup table (the
-colormap). A caption says which frame is shown: "synchronised" (exactly the frame that
+colormap). Over the frame, the table also fades the weakest values out, so the video
+shows through where the model did not look; the separate heatmap panel is opaque. A caption says which frame is shown: "synchronised" (exactly the frame that
 was explained, with its own map) or "live" (the newest frame with the newest map).
 """
 
@@ -18,11 +19,18 @@ OVERLAY = "overlay"
 SIDE_BY_SIDE = "side by side"
 LAYOUTS = (OVERLAY, SIDE_BY_SIDE)
 LEVELS = (0, 255)
+FULLY_VISIBLE_FROM = 64  # map values from here up are drawn at the full opacity
 
 
 def rgb_lut(colormap: str) -> np.ndarray:
     """(256, 3) uint8 RGB table for ``colormap`` (vgv_core's tables are BGR)."""
     return np.ascontiguousarray(colormap_lut(colormap).numpy()[:, ::-1])
+
+
+def fading_lut(colormap: str) -> np.ndarray:
+    """(256, 4) uint8 RGBA table: ``colormap`` with alpha rising from 0 to 255 at FULLY_VISIBLE_FROM."""
+    alpha = np.clip(np.arange(256) * 255 / FULLY_VISIBLE_FROM, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(np.column_stack([rgb_lut(colormap), alpha]))
 
 
 def _image_box() -> pg.ViewBox:
@@ -70,9 +78,8 @@ class VideoView(pg.GraphicsLayoutWidget):
 
     def set_colormap(self, colormap: str) -> None:
         self.colormap = colormap
-        lut = rgb_lut(colormap)
-        for item in self._heats.values():
-            item.setLookupTable(lut)
+        self._heats["overlay"].setLookupTable(fading_lut(colormap))
+        self._heats["heatmap"].setLookupTable(rgb_lut(colormap))
 
     def set_caption(self, text: str) -> None:
         self.caption.setText(text)
