@@ -81,7 +81,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     metrics.add_argument("--frame-steps", type=_count, default=DEFAULTS.frame_steps,
                          help="frame-deletion points - 1 (at most the clip length)")
     metrics.add_argument("--sanity-clips", type=_count, default=DEFAULTS.sanity_clips, help="clips for the sanity check")
-    metrics.add_argument("--tolerance", type=_natural, default=DEFAULTS.tolerance, help="pointing game, model pixels")
+    metrics.add_argument("--tolerance", type=_natural, metavar="PX",
+                         help="pointing game: pixels of the model input (default 15 per 224, 8 at 112)")
     metrics.add_argument("--batch-size", type=_count, default=DEFAULTS.batch_size, help="clips explained together")
     metrics.add_argument("--forward-batch", type=_count, default=DEFAULTS.forward_batch, help="clips per forward pass")
     out = parser.add_argument_group("outputs")
@@ -180,5 +181,6 @@ def _settings(args: argparse.Namespace, vm: VideoModel, data: str, config: Bench
         "device": str(vm.device), "threads": torch.get_num_threads(), "torch": torch.__version__,
         "clip_len": vm.spec.clip_len, "crop_size": vm.spec.crop_size, "n": args.n, "seed": args.seed,
         "fill": config.fill, "steps": config.steps, "frame_steps": min(config.frame_steps, vm.spec.clip_len),
-        "sanity_clips": config.sanity_clips, "tolerance_px": config.tolerance, "seconds": round(seconds, 1),
+        "sanity_clips": config.sanity_clips,
+        "tolerance_px": config.pointing_tolerance(vm.spec.crop_size), "seconds": round(seconds, 1),
     }

@@ -51,6 +51,7 @@ METRICS = {
 PERCENT_METRICS = ("average_drop", "increase_in_confidence", "pointing_game")
 CURVE_FUNCTIONS = {"deletion": deletion_curve, "insertion": insertion_curve, "frame_deletion": frame_deletion_curve}
 CURVES = tuple(CURVE_FUNCTIONS)
+POINTING_TOLERANCE = 15 / 224  # of the input width: Zhang et al.'s 15 pixels at 224
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,12 @@ class BenchmarkConfig:
     batch_size: int = 4  # clips explained together
     forward_batch: int = 8  # perturbed clips per forward pass (8 ms of CPU per X3D demo clip at 4 to 16)
     sanity_clips: int = 8
-    tolerance: int = 4  # pointing game, pixels of the model input
+    tolerance: int | None = None  # pointing game, pixels of the model input; None: 15 px per 224 (Zhang et al.)
     seed: int = 0
+
+    def pointing_tolerance(self, width: int) -> int:
+        """The pointing game's tolerance for inputs ``width`` pixels wide."""
+        return self.tolerance if self.tolerance is not None else round(POINTING_TOLERANCE * width)
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ class _Metrics:
             self.curves.add(name, found)
             self.per_clip.add(name, {f"{c}_auc": area_under_curve(found[c], self.fractions[c]) for c in CURVES})
             self.per_clip.add(name, {"average_drop": drop, "increase_in_confidence": increase})
-            self.per_clip.add(name, _localisation(maps, batch.masks, self.config.tolerance))
+            self.per_clip.add(name, _localisation(maps, batch.masks, self.config.pointing_tolerance(batch.clips.shape[-1])))
         return targets
 
 
