@@ -23,6 +23,8 @@ SCREEN = (1280, 800)
 START_TIMEOUT_S = 10.0
 APP_TIMEOUT_S = 180.0  # model load and warm-up on two busy shared cores
 COLOR_TOLERANCE = 40
+VIDEO_SHOTS = 10
+MIN_CHANGED = 0.005  # fraction of the video area's pixels
 
 
 def unavailable(reason: str) -> None:
@@ -107,13 +109,17 @@ def test_vgv_live_window_shows_moving_video_and_curves(xvfb, demo, tmp_path):
             assert time.monotonic() < deadline, "no curves appeared in the plot area"
             time.sleep(1.0)
             first = screenshot(xvfb, tmp_path / "first.png")
-        time.sleep(1.0)
-        second = screenshot(xvfb, tmp_path / "second.png")
         video_first, plot = regions(first)
-        video_second, _ = regions(second)
-        changed = (np.abs(video_first.astype(np.int16) - video_second).max(axis=2) > 30).mean()
-        print(f"\nvideo area: {changed:.1%} of pixels changed in 1 s; plot area: {curve_pixels(plot, 6)} curve pixels")
-        assert changed > 0.005, "the video area did not change between two screenshots 1 s apart"
+        changed = 0.0
+        for shot in range(VIDEO_SHOTS):  # the demo opens on a still scene: allow it a few seconds
+            time.sleep(1.0)
+            video_later, _ = regions(screenshot(xvfb, tmp_path / f"later{shot}.png"))
+            changed = (np.abs(video_first.astype(np.int16) - video_later).max(axis=2) > 30).mean()
+            if changed > MIN_CHANGED:
+                break
+        print(f"\nvideo area: {changed:.1%} of pixels changed after {shot + 1} s;"
+              f" plot area: {curve_pixels(plot, len(demo.labels))} curve pixels")
+        assert changed > MIN_CHANGED, f"the video area did not change in {VIDEO_SHOTS} s"
         assert app.poll() is None
         app.terminate()  # SIGTERM closes the window like its close button
         assert app.wait(10) == 0, log_path.read_text()[-2000:]
