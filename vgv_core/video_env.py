@@ -16,3 +16,8 @@ def configure_ffmpeg_environment() -> None:
     os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", CAPTURE_OPTIONS)
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", QUIET_LOGLEVEL)
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    import cv2  # after the variables: OpenCV reads some of them when first imported
+
+    # OPENCV_LOG_LEVEL is read once, so it is too late when cv2 was imported first
+    # ("[WARN] cap.cpp ... VIDEOIO(FFMPEG)" for a refused URL).
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)

@@ -99,3 +99,8 @@ def test_text_file_as_checkpoint(tmp_path):
     path.write_text("hello")
     with pytest.raises(CheckpointError, match="not a PyTorch weights file"):
         load_model("x3d_xs", num_classes=5, checkpoint=path)
+
+
+def test_cam_layer_without_spatial_axes(x3d):
+    with pytest.raises(ModelError, match=r"outputs shape \(1, 5\), which has no spatial axes"):
+        Explainer(x3d.net, target_layer="blocks.5").explain(torch.randn(1, 3, 4, 160, 160), methods=("gradcam",))

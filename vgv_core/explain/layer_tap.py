@@ -68,13 +68,16 @@ class LayerOutput:
 
     def to_channels_first(self, x: Tensor) -> Tensor:
         """Map the activation (or its gradient, same shape) to (R, C, *S)."""
-        if self.layout == CHANNELS_LAST:
-            return x.movedim(-1, 1)
         if self.layout == TOKENS:
             t, h, w = self.grid
             tokens = x[:, -t * h * w:, :]  # drop the class token if present
             return tokens.reshape(x.shape[0], t, h, w, x.shape[-1]).movedim(-1, 1)
-        return x
+        if x.dim() not in (4, 5):
+            raise ModelError(
+                f"the CAM layer outputs shape {tuple(x.shape)}, which has no spatial axes; "
+                "choose a layer producing a (B, C, t, h, w) or (B, C, h, w) feature map"
+            )
+        return x.movedim(-1, 1) if self.layout == CHANNELS_LAST else x
 
 
 class LayerTap:
