@@ -7,15 +7,14 @@ process is interrupted, leaves no file under the final name.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from vgv_core.atomic_file import publish, temp_path_beside
 from vgv_core.errors import VideoError
 
 
@@ -27,7 +26,7 @@ class AtomicVideoWriter:
         self.fps = float(fps)
         self.width, self.height = size
         self.frames_written = 0
-        self._temp = _temp_path_beside(self.path)
+        self._temp = temp_path_beside(self.path.with_suffix(self.path.suffix or ".mp4"))
         self._ffmpeg = codec in ("auto", "h264") and shutil.which("ffmpeg") is not None
         if codec == "h264" and not self._ffmpeg:
             raise VideoError("H.264 output needs the ffmpeg program; install it or use codec 'mp4v'")
@@ -41,7 +40,8 @@ class AtomicVideoWriter:
             "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
             "-f", _container(self.path), str(self._temp),
         ]
-        return subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Own session: a terminal's Ctrl-C reaches Python, which aborts the file, not ffmpeg.
+        return subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
     def _open_opencv(self) -> cv2.VideoWriter:
         writer = cv2.VideoWriter(str(self._temp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (self.width, self.height))
@@ -71,8 +71,7 @@ class AtomicVideoWriter:
                 raise VideoError(f"ffmpeg failed to write {self.path}: {self._ffmpeg_error()}")
         else:
             self._sink.release()
-        os.replace(self._temp, self.path)
-        return self.path
+        return publish(self._temp, self.path)
 
     def abort(self) -> None:
         """Drop everything written so far; the final name is never created."""
@@ -99,15 +98,3 @@ class AtomicVideoWriter:
 
 def _container(path: Path) -> str:
     return {".mkv": "matroska", ".avi": "avi", ".mov": "mov"}.get(path.suffix.lower(), "mp4")
-
-
-def _temp_path_beside(path: Path) -> Path:
-    """A fresh name in the destination folder (same filesystem, so the rename is atomic)."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise VideoError(f"output folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise VideoError(f"output folder {folder} is not writable")
-    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix or '.mp4'}", dir=folder)
-    os.close(handle)
-    return Path(name)

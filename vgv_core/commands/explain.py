@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -43,9 +42,6 @@ EXIT_DAMAGED = 3
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".wmv", ".flv")
 SIDE_OUTPUTS = {"csv": ".csv", "npz": ".npz", "json": ".json", "gif": ".gif"}
 DEFAULT_METHOD = "guided_gradcam"
-
-# pytorchvideo calls torch.jit.script on import, which warns with torch >= 2.9: not the user's business.
-warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -34,7 +33,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from vgv_core.errors import VideoError
-from vgv_core.video_writer import AtomicVideoWriter, _temp_path_beside
+from vgv_core.atomic_file import publish, temp_path_beside
+from vgv_core.video_writer import AtomicVideoWriter
 
 
 class Output(Protocol):
@@ -45,27 +45,10 @@ class Output(Protocol):
         ...
 
 
-def temp_beside(path: Path) -> Path:
-    """A temporary file in ``path``'s folder, or VideoError saying why there is none."""
-    try:
-        return _temp_path_beside(path)
-    except OSError as exc:
-        raise VideoError(f"cannot write into {path.parent or '.'}: {exc.strerror or exc}") from None
-
-
-def publish(temp: Path, path: Path) -> Path:
-    """Give ``temp`` the permissions a plain new file would have, and rename it to ``path``."""
-    umask = os.umask(0)
-    os.umask(umask)
-    temp.chmod(0o666 & ~umask)
-    os.replace(temp, path)
-    return path
-
-
 class CsvWriter:
     def __init__(self, path: Path, labels: Sequence[str]) -> None:
         self.path, self.labels = path, tuple(labels)
-        self._temp = temp_beside(path)
+        self._temp = temp_path_beside(path)
         self._file = self._temp.open("w", newline="")
         self._rows = csv.writer(self._file)
         self._rows.writerow(["frame", "time_s", "top1", *(f"p_{label}" for label in self.labels)])
@@ -110,7 +93,7 @@ class _RowStream:
 class NpzWriter:
     def __init__(self, path: Path, map_size: tuple[int, int], labels: Sequence[str], method: str) -> None:
         self.path, self.labels, self.method = path, tuple(labels), method
-        self._temp = temp_beside(path)
+        self._temp = temp_path_beside(path)
         self._maps = _RowStream("maps", np.uint8, map_size)
         self._index = _RowStream("frame_index", np.int64)
         self._time = _RowStream("time_s", np.float64)
@@ -152,7 +135,7 @@ class SummaryWriter:
 
     def __init__(self, path: Path, labels: Sequence[str], fps: float, settings: dict[str, Any]) -> None:
         self.path, self.labels, self.fps, self.settings = path, tuple(labels), fps, settings
-        self._temp = temp_beside(path)
+        self._temp = temp_path_beside(path)
         self.segments: list[dict[str, Any]] = []
         self.frames = 0
         self._sum = 0.0
