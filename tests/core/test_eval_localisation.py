@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 from vgv_core.evaluation.confidence import confidence_change, explanation_clips
-from vgv_core.evaluation.localisation import dilate, energy_in_mask, pointing_game
+from vgv_core.evaluation.localisation import energy_in_mask, pointing_game
 from vgv_core.evaluation.scoring import ClassScorer
 
 from tests.core.test_eval_perturbation import SumModel
@@ -35,9 +35,14 @@ def test_pointing_game_takes_the_first_of_equal_peaks_and_skips_empty_masks() ->
     assert math.isnan(pointing_game(flat, torch.zeros_like(MASK)).item())
 
 
-def test_dilation_is_a_square_of_the_tolerance() -> None:
-    grown = dilate(MASK, 1)[0, 0]
-    assert grown.int().tolist() == [[0, 0, 0], [0, 1, 1], [0, 1, 1]]
+def test_tolerance_is_a_square_around_the_peak_in_its_frame() -> None:
+    corner = _frames([[0.9, 0, 0], [0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0], [0, 0, 0]])
+    assert pointing_game(corner, MASK, tolerance=1).tolist() == [0.0]  # (2, 2) is 2 away
+    assert pointing_game(corner, MASK, tolerance=2).tolist() == [1.0]  # diagonal counts as 2
+    assert pointing_game(corner, MASK, tolerance=5).tolist() == [1.0]  # window larger than the frame
+    elsewhere = torch.zeros_like(MASK)
+    elsewhere[0, 1, 2, 2] = True  # lamp only in frame 1, peak in frame 0
+    assert pointing_game(corner, elsewhere, tolerance=5).tolist() == [0.0]
 
 
 def test_energy_in_mask_is_the_share_of_mass_inside() -> None:

@@ -57,25 +57,25 @@ def test_ties_keep_voxel_order_without_a_generator_and_a_seeded_order_with_one()
 
 
 def test_deletion_curve_by_hand() -> None:
-    curve = deletion_curve(ClassScorer(SumModel()), CLIP, ZERO, MAP, TARGET, steps=4)
+    curve = deletion_curve(ClassScorer(SumModel()), CLIP, ZERO, relevance_rank(MAP), TARGET, steps=4)
     expected = sigmoid([11.0, 11.0 - 2.2, 11.0 - 2.2 - 3.3, 1.1, 0.0])
     torch.testing.assert_close(curve[0], expected)
 
 
 def test_insertion_curve_by_hand() -> None:
-    curve = insertion_curve(ClassScorer(SumModel()), CLIP, ZERO, MAP, TARGET, steps=4)
+    curve = insertion_curve(ClassScorer(SumModel()), CLIP, ZERO, relevance_rank(MAP), TARGET, steps=4)
     torch.testing.assert_close(curve[0], sigmoid([0.0, 2.2, 5.5, 9.9, 11.0]))
 
 
 def test_two_steps_switch_half_the_voxels() -> None:
-    curve = deletion_curve(ClassScorer(SumModel()), CLIP, ZERO, MAP, TARGET, steps=2)
+    curve = deletion_curve(ClassScorer(SumModel()), CLIP, ZERO, relevance_rank(MAP), TARGET, steps=2)
     torch.testing.assert_close(curve[0], sigmoid([11.0, 5.5, 0.0]))
 
 
 def test_frame_deletion_removes_the_heaviest_frame_first() -> None:
     # frame masses: 1.0 (frame 0) and 0.8 (frame 1)
     assert frame_rank(MAP)[0, :, 0, 0].tolist() == [0, 2]
-    curve = frame_deletion_curve(ClassScorer(SumModel()), CLIP, ZERO, MAP, TARGET, steps=2)
+    curve = frame_deletion_curve(ClassScorer(SumModel()), CLIP, ZERO, frame_rank(MAP), TARGET, steps=2)
     torch.testing.assert_close(curve[0], sigmoid([11.0, 7.7, 0.0]))
 
 
@@ -90,7 +90,7 @@ def test_area_by_trapezoids() -> None:
 def test_known_ends_are_used_and_not_scored_again() -> None:
     scorer = ClassScorer(SumModel())
     ends = (torch.tensor([0.25]), torch.tensor([0.125]))
-    curve = deletion_curve(scorer, CLIP, ZERO, MAP, TARGET, steps=4, ends=ends)
+    curve = deletion_curve(scorer, CLIP, ZERO, relevance_rank(MAP), TARGET, steps=4, ends=ends)
     assert curve[0, 0].item() == 0.25 and curve[0, -1].item() == 0.125
     assert scorer.clips_scored == 3
 
@@ -99,10 +99,11 @@ def test_batching_and_chunk_size_do_not_change_the_curves() -> None:
     clips = torch.randn(3, 2, 4, 3, 3)
     maps = torch.rand(3, 4, 3, 3)
     targets = torch.tensor([0, 1, 0])
-    whole = deletion_curve(ClassScorer(SumModel(), batch_size=64), clips, torch.zeros_like(clips), maps, targets, 5)
+    whole = deletion_curve(ClassScorer(SumModel(), batch_size=64), clips, torch.zeros_like(clips), relevance_rank(maps),
+                           targets, 5)
     one_by_one = torch.cat([
         deletion_curve(ClassScorer(SumModel(), batch_size=1), clips[i:i + 1], torch.zeros_like(clips[:1]),
-                       maps[i:i + 1], targets[i:i + 1], 5)
+                       relevance_rank(maps[i:i + 1]), targets[i:i + 1], 5)
         for i in range(3)
     ])
     torch.testing.assert_close(whole, one_by_one)
@@ -124,6 +125,6 @@ def test_mean_fill_is_each_channels_mean_and_blur_keeps_a_constant_clip() -> Non
 
 def test_one_step_curves_score_only_their_ends() -> None:
     scorer = ClassScorer(SumModel())
-    curve = insertion_curve(scorer, CLIP, ZERO, MAP, TARGET, steps=1)
+    curve = insertion_curve(scorer, CLIP, ZERO, relevance_rank(MAP), TARGET, steps=1)
     torch.testing.assert_close(curve[0], sigmoid([0.0, 11.0]))
     assert scorer.clips_scored == 2

@@ -25,13 +25,14 @@ from vgv_core.errors import VGVError
 from vgv_core.evaluation.confidence import confidence_change
 from vgv_core.evaluation.datasets import Dataset, EvalBatch
 from vgv_core.evaluation.fill import FILLS
-from vgv_core.evaluation.frame_deletion import frame_deletion_curve
+from vgv_core.evaluation.frame_deletion import frame_deletion_curve, frame_rank
 from vgv_core.evaluation.localisation import energy_in_mask, pointing_game
 from vgv_core.evaluation.methods import MethodSet
 from vgv_core.evaluation.perturbation import (
     area_under_curve,
     deletion_curve,
     insertion_curve,
+    relevance_rank,
     switched_fractions,
 )
 from vgv_core.evaluation.sanity import SanityResult, cascading_randomisation
@@ -49,8 +50,7 @@ METRICS = {
     "sanity_rho": False,
 }
 PERCENT_METRICS = ("average_drop", "increase_in_confidence", "pointing_game")
-CURVE_FUNCTIONS = {"deletion": deletion_curve, "insertion": insertion_curve, "frame_deletion": frame_deletion_curve}
-CURVES = tuple(CURVE_FUNCTIONS)
+CURVES = ("deletion", "insertion", "frame_deletion")
 POINTING_TOLERANCE = 15 / 224  # of the input width: Zhang et al.'s 15 pixels at 224
 
 
@@ -129,14 +129,23 @@ class _Metrics:
         targets = probs.argmax(dim=1) if batch.targets is None else batch.targets
         ends = (probs.gather(1, targets[:, None])[:, 0], self.scorer.score(reference, targets))
         for name, maps in self.methods.maps(self.net, batch.clips, targets).items():
-            inputs = (self.scorer, batch.clips, reference, maps, targets)
-            found = {curve: CURVE_FUNCTIONS[curve](*inputs, steps[curve], self.generator, ends) for curve in CURVES}
-            drop, increase = confidence_change(*inputs, ends[0])
+            found = self._curves(batch.clips, reference, maps, targets, steps, ends)
+            drop, increase = confidence_change(self.scorer, batch.clips, reference, maps, targets, ends[0])
             self.curves.add(name, found)
             self.per_clip.add(name, {f"{c}_auc": area_under_curve(found[c], self.fractions[c]) for c in CURVES})
             self.per_clip.add(name, {"average_drop": drop, "increase_in_confidence": increase})
             self.per_clip.add(name, _localisation(maps, batch.masks, self.config.pointing_tolerance(batch.clips.shape[-1])))
         return targets
+
+    def _curves(self, clips: Tensor, reference: Tensor, maps: Tensor, targets: Tensor, steps: dict[str, int],
+                ends: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        voxels, frames = relevance_rank(maps, self.generator), frame_rank(maps, self.generator)
+        inputs = (self.scorer, clips, reference)
+        return {
+            "deletion": deletion_curve(*inputs, voxels, targets, steps["deletion"], ends),
+            "insertion": insertion_curve(*inputs, voxels, targets, steps["insertion"], ends),
+            "frame_deletion": frame_deletion_curve(*inputs, frames, targets, steps["frame_deletion"], ends),
+        }
 
 
 def run_benchmark(

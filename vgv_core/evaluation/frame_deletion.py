@@ -26,11 +26,11 @@ def frame_rank(maps: Tensor, generator: torch.Generator | None = None) -> Tensor
 
 
 def frame_deletion_curve(
-    scorer: ClassScorer, clips: Tensor, reference: Tensor, maps: Tensor, targets: Tensor, steps: int,
-    generator: torch.Generator | None = None, ends: tuple[Tensor, Tensor] | None = None,
+    scorer: ClassScorer, clips: Tensor, reference: Tensor, rank: Tensor, targets: Tensor, steps: int,
+    ends: tuple[Tensor, Tensor] | None = None,
 ) -> Tensor:
-    """(B, steps + 1): the class probability as the most important frames are deleted;
-    ``ends`` = (score of the intact clips, score of the reference clips)."""
-    _, frames, height, width = maps.shape
+    """(B, steps + 1): the class probability as whole frames are deleted in ``rank`` order
+    (from ``frame_rank``); ``ends`` = (score of the intact clips, of the reference clips)."""
+    _, frames, height, width = rank.shape
     counts = switch_counts(steps, frames, height * width)
-    return perturbation_curve(scorer, clips, reference, frame_rank(maps, generator), targets, counts, ends)
+    return perturbation_curve(scorer, clips, reference, rank, targets, counts, ends)

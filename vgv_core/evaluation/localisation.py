@@ -13,23 +13,20 @@ is left out of averages.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
-
-
-def dilate(masks: Tensor, tolerance: int) -> Tensor:
-    """Grow (B, T, H, W) boolean masks by ``tolerance`` pixels in every frame (square)."""
-    if tolerance <= 0:
-        return masks
-    grown = F.max_pool2d(masks.flatten(0, 1)[:, None].float(), 2 * tolerance + 1, stride=1, padding=tolerance)
-    return grown[:, 0].view(masks.shape) > 0
 
 
 def pointing_game(maps: Tensor, masks: Tensor, tolerance: int = 0) -> Tensor:
     """(B,) 1.0 hit, 0.0 miss, NaN for an empty mask."""
-    peaks = maps.flatten(1).argmax(dim=1)
-    hits = dilate(masks, tolerance).flatten(1).gather(1, peaks[:, None])[:, 0].float()
-    return _nan_where_empty(hits, masks)
+    batch, _, height, width = maps.shape
+    peak = maps.flatten(1).argmax(dim=1)
+    t, y, x = peak // (height * width), peak // width % height, peak % width
+    offsets = torch.arange(-tolerance, tolerance + 1, device=maps.device)
+    # Clamping keeps a window at the border inside the frame, and within the tolerance.
+    rows = (y[:, None] + offsets).clamp(0, height - 1)[:, :, None]
+    cols = (x[:, None] + offsets).clamp(0, width - 1)[:, None, :]
+    window = masks[torch.arange(batch, device=maps.device)[:, None, None], t[:, None, None], rows, cols]
+    return _nan_where_empty(window.flatten(1).any(dim=1).float(), masks)
 
 
 def energy_in_mask(maps: Tensor, masks: Tensor) -> Tensor:

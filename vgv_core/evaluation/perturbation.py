@@ -75,24 +75,22 @@ def perturbation_curve(
 
 
 def deletion_curve(
-    scorer: ClassScorer, clips: Tensor, reference: Tensor, maps: Tensor, targets: Tensor, steps: int,
-    generator: torch.Generator | None = None, ends: tuple[Tensor, Tensor] | None = None,
+    scorer: ClassScorer, clips: Tensor, reference: Tensor, rank: Tensor, targets: Tensor, steps: int,
+    ends: tuple[Tensor, Tensor] | None = None,
 ) -> Tensor:
-    """(B, steps + 1): the class probability as the most relevant voxels are deleted;
-    ``ends`` = (score of the intact clips, score of the reference clips)."""
-    counts = switch_counts(steps, maps[0].numel())
-    return perturbation_curve(scorer, clips, reference, relevance_rank(maps, generator), targets, counts, ends)
+    """(B, steps + 1): the class probability as the voxels are deleted in ``rank`` order
+    (from ``relevance_rank``); ``ends`` = (score of the intact clips, of the reference clips)."""
+    return perturbation_curve(scorer, clips, reference, rank, targets, switch_counts(steps, rank[0].numel()), ends)
 
 
 def insertion_curve(
-    scorer: ClassScorer, clips: Tensor, reference: Tensor, maps: Tensor, targets: Tensor, steps: int,
-    generator: torch.Generator | None = None, ends: tuple[Tensor, Tensor] | None = None,
+    scorer: ClassScorer, clips: Tensor, reference: Tensor, rank: Tensor, targets: Tensor, steps: int,
+    ends: tuple[Tensor, Tensor] | None = None,
 ) -> Tensor:
-    """(B, steps + 1): the class probability as the most relevant voxels are inserted
-    into the reference; ``ends`` = (score of the intact clips, score of the reference)."""
-    counts = switch_counts(steps, maps[0].numel())
+    """(B, steps + 1): the class probability as the voxels are inserted into the reference
+    in ``rank`` order; ``ends`` = (score of the intact clips, of the reference clips)."""
     flipped = None if ends is None else (ends[1], ends[0])
-    return perturbation_curve(scorer, reference, clips, relevance_rank(maps, generator), targets, counts, flipped)
+    return perturbation_curve(scorer, reference, clips, rank, targets, switch_counts(steps, rank[0].numel()), flipped)
 
 
 def switched_fractions(steps: int, total: int) -> Tensor:

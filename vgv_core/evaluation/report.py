@@ -31,6 +31,8 @@ HEADINGS = {
     "energy_in_mask": "energy",
     "sanity_rho": "sanity rho",
 }
+METHOD_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
+                  "tab:olive", "tab:cyan", "gold", "navy", "lime")
 CURVE_AXES = {
     "deletion": ("fraction of voxels deleted", "deletion (lower area is better)"),
     "insertion": ("fraction of voxels inserted", "insertion (higher area is better)"),
@@ -108,30 +110,34 @@ def write_plot(result: BenchmarkResult, path: Path) -> None:
     except ImportError:
         raise VGVError("--plot needs matplotlib: pip install 'videogradvis-live[plot]'") from None
     figure, axes = plt.subplots(2, 2, figsize=(12, 9), constrained_layout=True)
+    styles = _styles(result.methods)
     for axis, curve in zip(axes.flat, CURVES):
         for name in result.methods:
-            axis.plot(result.fractions[curve], result.curves[name][curve].mean(0), label=name, **_style(name))
+            axis.plot(result.fractions[curve], result.curves[name][curve].mean(0), label=name, **styles[name])
         axis.set(xlabel=CURVE_AXES[curve][0], ylabel="probability of the explained class", title=CURVE_AXES[curve][1])
-    _plot_sanity(axes.flat[3], result)
+    _plot_sanity(axes.flat[3], result, styles)
     axes.flat[0].legend(fontsize="small")
     figure.suptitle(f"vgv eval: {len(result.clip_names)} clips, means per method")
     write_atomically(path, lambda temp: figure.savefig(temp, format="png", dpi=90))
     plt.close(figure)
 
 
-def _plot_sanity(axis, result: BenchmarkResult) -> None:
+def _plot_sanity(axis, result: BenchmarkResult, styles: dict[str, dict[str, Any]]) -> None:
     stages = ["trained", *result.sanity.stages]
     lowest = min(float(rho.mean(axis=1).min()) for rho in result.sanity.rho.values())
     for name in result.methods:
         rho = [1.0, *result.sanity.rho[name].mean(axis=1)]
-        axis.plot(range(len(stages)), rho, marker="o", label=name, **_style(name))
+        axis.plot(range(len(stages)), rho, marker="o", label=name, **styles[name])
     axis.set_xticks(range(len(stages)), stages, rotation=30)
     axis.set(xlabel="randomised down to (cascading, head first)", ylabel="Spearman rho with trained maps",
              title="sanity check (lower is better)", ylim=(min(-0.1, lowest - 0.05), 1.05))
 
 
-def _style(name: str) -> dict[str, Any]:
-    return {"linestyle": "--", "color": "black" if name == "random" else "grey"} if name in BASELINES else {}
+def _styles(methods: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """Baselines dashed in black and grey; methods in colours that are neither."""
+    styles = {name: {"linestyle": "--", "color": colour} for name, colour in zip(BASELINES, ("black", "grey"))}
+    others = [name for name in methods if name not in BASELINES]
+    return styles | {name: {"color": METHOD_COLOURS[k % len(METHOD_COLOURS)]} for k, name in enumerate(others)}
 
 
 def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
