@@ -21,7 +21,6 @@ import importlib
 import importlib.util
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import torch
@@ -39,9 +38,6 @@ from vgv_core.models import VideoModel, load_model
 from vgv_core.progress import Progress
 
 DEFAULTS = BenchmarkConfig()
-
-# pytorchvideo calls torch.jit.script on import, which warns with torch >= 2.9: not the user's business.
-warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
 
 
 def _count(text: str) -> int:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vgv_core.atomic_file import publish, temp_path_beside
 from vgv_core.errors import VGVError
 from vgv_core.evaluation.baselines import BASELINES
 from vgv_core.evaluation.benchmark import CURVES, METRICS, PERCENT_METRICS, BenchmarkResult
@@ -143,12 +143,10 @@ def _styles(methods: tuple[str, ...]) -> dict[str, dict[str, Any]]:
 def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write`` on a temporary file beside ``path``, then rename it to ``path``."""
     path = Path(path)
-    if not path.parent.is_dir():
-        raise VGVError(f"cannot write {path}: folder {path.parent} does not exist")
-    temp = path.with_name(f".{path.name}.tmp")
+    temp = temp_path_beside(path)
     try:
         write(temp)
-        os.replace(temp, path)
+        publish(temp, path)
     except OSError as exc:
         raise VGVError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
