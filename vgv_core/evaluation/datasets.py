@@ -64,9 +64,11 @@ class SyntheticBay:
                 f"--data {SYNTHETIC} needs a model with the {len(CLASSES)} demo classes ({', '.join(CLASSES)}); "
                 f"this one has {spec.num_classes}: give a folder of videos instead"
             )
+        span = VALIDATION_SEEDS - TEST_SEEDS
+        if n > span:
+            raise VGVError(f"--data {SYNTHETIC} has {span} distinct clips; ask for at most that many")
         self.spec, self.size = spec, n
         self.preprocess = Preprocessor(spec, device)
-        span = VALIDATION_SEEDS - TEST_SEEDS
         self.seeds = (TEST_SEEDS + np.random.default_rng(seed).choice(span, n, replace=False)).tolist()
         self.description = f"{SYNTHETIC} test bay, {n} clips (seed {seed})"
 

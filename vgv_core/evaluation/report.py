@@ -40,17 +40,20 @@ CURVE_AXES = {
 }
 
 
-
 def table(result: BenchmarkResult) -> str:
     """Means per method, one row each, with which direction is better."""
     summary = result.summary()
     width = max(len("method"), *(len(name) for name in result.methods))
-    marks = {metric: "+" if higher else "-" for metric, higher in METRICS.items()}
-    header = "method".ljust(width) + "".join(f"{HEADINGS[m] + ' (' + marks[m] + ')':>17}" for m in METRICS)
-    rows = [name.ljust(width) + "".join(f"{_number(summary[name][m]):>17}" for m in METRICS) for name in result.methods]
+    headings = {metric: f"{HEADINGS[metric]} ({'+' if higher else '-'})" for metric, higher in METRICS.items()}
+    header = "method".ljust(width) + "".join(f"  {headings[m]}" for m in METRICS)
+    rows = [
+        name.ljust(width) + "".join(f"  {_number(summary[name][m]):>{len(headings[m])}}" for m in METRICS)
+        for name in result.methods
+    ]
     legend = (
         f"{len(result.clip_names)} clips; (+) higher is better, (-) lower is better; sanity rho: rank correlation "
-        f"with the trained model's maps after randomising {', '.join(result.sanity.stages)}"
+        f"with the trained model's maps after re-initialising {', '.join(result.sanity.stages)} "
+        f"({result.sanity.rho[result.methods[0]].shape[1]} clips; near 0 = the map depends on the weights)"
     )
     return "\n".join([header, *rows, legend])
 
