@@ -32,6 +32,7 @@ from vgv_core.models.spec import ModelSpec
 WEIGHTS_NAME = "demo_x3d.pt"
 SPEC_NAME = "spec.json"
 LAMP_LOSS_WEIGHT = 1.0
+LIT_CELL_WEIGHT = 5.0
 
 # x3d_xs reduced to width 1.0, depth 1.0 and a 256-wide head. The stem takes 5x5 steps
 # of 4 px (cheap: no 56x56 stage) and the last two stages keep stride 16, so the
@@ -57,7 +58,7 @@ DEMO_SPEC = ModelSpec(
 class TrainConfig:
     out: Path
     seed: int = 0
-    steps: int = 500
+    steps: int = 560
     batch_size: int = 16
     lr: float = 4e-3
     weight_decay: float = 1e-4
@@ -97,7 +98,10 @@ class LampProbe(nn.Module):
         self.conv = nn.Conv3d(channels, len(LAMPS), kernel_size=1)
 
     def loss(self, targets: Tensor) -> Tensor:
-        return F.binary_cross_entropy_with_logits(self.conv(self.features.pop("out")), targets)
+        # Lit cells are rare (a few of 49 per lamp and frame): weigh them up so the probe
+        # does not settle on "nothing is lit" first.
+        weight = torch.tensor(LIT_CELL_WEIGHT, dtype=targets.dtype)
+        return F.binary_cross_entropy_with_logits(self.conv(self.features.pop("out")), targets, pos_weight=weight)
 
     def remove(self) -> None:
         self._hook.remove()
@@ -130,7 +134,9 @@ def _optimise(
     net.to(memory_format=torch.channels_last_3d).train()
     parameters = list(net.parameters()) + list(probe.parameters())
     optimizer = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=config.steps, pct_start=0.1)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, config.lr, total_steps=config.steps, pct_start=0.05, div_factor=5.0
+    )
     batches = TrainBatches(spec, config.seed, config.batch_size, config.steps, probe.grid)
     # One worker renders the next batches while this process trains.
     loader = DataLoader(batches, batch_size=None, num_workers=1, prefetch_factor=2)
