@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import torch
 
 from vgv_core import Explainer, Preprocessor, VideoModel
+from vgv_core.clip_buffer import DeviceClipBuffer
 from vgv_core.explain.methods import validate_methods
 
 
@@ -38,6 +40,8 @@ class ClipExplainer:
         self.model = model
         self.map_long_side = map_long_side
         self._preprocess = Preprocessor(model.spec, model.device)
+        span = (model.spec.clip_len - 1) * model.spec.frame_stride + 1
+        self._frames_on_device = DeviceClipBuffer(self._preprocess, capacity=2 * span)
         self._explainer = Explainer(model.net)
 
     @property
@@ -49,10 +53,14 @@ class ClipExplainer:
         spec = self.model.spec
         self(np.zeros((spec.clip_len, spec.crop_size, spec.crop_size, 3), np.uint8))
 
-    def __call__(self, frames: np.ndarray, target: int | None = None) -> ClipExplanation:
-        """Explain ``frames`` (T, H, W, 3) uint8 BGR for ``target`` (None = top-1)."""
+    def __call__(
+        self, frames: np.ndarray, target: int | None = None, frame_ids: Sequence[int] | None = None
+    ) -> ClipExplanation:
+        """Explain ``frames`` (T, H, W, 3) uint8 BGR for ``target`` (None = top-1).
+
+        With ``frame_ids`` the frames seen in earlier windows are not uploaded again."""
         started = time.monotonic()
-        clip = self._preprocess(frames)
+        clip = self._preprocess(frames) if frame_ids is None else self._frames_on_device.clip(frame_ids, frames)
         self._sync()
         prepared = time.monotonic()
         explanation = self._explainer.explain(clip, targets=target, methods=(self.method,))

@@ -114,7 +114,7 @@ class ExplainWorker(threading.Thread):
 
     def _publish(self, window: Window, wait_s: float) -> None:
         taken = time.monotonic()
-        clip = self.explainer(window.frames, self._target)
+        clip = self.explainer(window.frames, self._target, window.frame_ids)
         done = time.monotonic()
         result = Result(
             seq=self.results,
