@@ -29,14 +29,14 @@ def _positive(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=DEFAULTS.out, help="folder for the weights and spec.json")
-    parser.add_argument("--seed", type=_run_seed, default=DEFAULTS.seed, help="run seed (model init and clips)")
-    parser.add_argument("--steps", type=_positive, default=DEFAULTS.steps, help="optimiser steps")
-    parser.add_argument("--batch-size", type=_positive, default=DEFAULTS.batch_size, help="clips per step")
-    parser.add_argument("--threads", type=_positive, default=DEFAULTS.threads, help="torch CPU threads")
+    parser.add_argument("--out", type=Path, default=DEFAULTS.out, help="folder for the weights and spec.json (default: %(default)s)")
+    parser.add_argument("--seed", type=_run_seed, default=DEFAULTS.seed, help="run seed 0..99: model init and training clips (default: %(default)s)")
+    parser.add_argument("--steps", type=_positive, default=DEFAULTS.steps, help="optimiser steps (default: %(default)s)")
+    parser.add_argument("--batch-size", type=_positive, default=DEFAULTS.batch_size, help="clips per step (default: %(default)s)")
+    parser.add_argument("--threads", type=_positive, default=DEFAULTS.threads, help="torch CPU threads; the same count reproduces the same weights (default: %(default)s)")
     parser.add_argument(
         "--validation-clips", type=_positive, default=DEFAULTS.validation_clips,
-        help="fresh clips to validate on after training",
+        help="fresh clips to validate on after training (default: %(default)s)",
     )
 
 

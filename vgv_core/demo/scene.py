@@ -109,7 +109,7 @@ def render_scene(scene: Scene, times: np.ndarray) -> DemoClip:
     frames = np.empty((len(times), height, width, 3), np.uint8)
     masks = np.zeros((len(times), height, width), bool)
     for k, t in enumerate(times):
-        img = base * np.float32(1 + scene.camera.flicker[0] * np.sin(2 * np.pi * scene.camera.flicker[1] * t + scene.camera.flicker[2]))
+        img = base * _flicker(scene.camera, t)
         mask = np.zeros((height, width), np.uint8)
         for name, sprite in sprites.items():
             if lit[name][k]:
@@ -143,6 +143,11 @@ def _illumination(camera: Camera, size: tuple[int, int]) -> np.ndarray:
     y = np.linspace(-0.5, 0.5, height, dtype=np.float32)[:, None]
     field = camera.gain * (1 + camera.gradient[0] * x + camera.gradient[1] * y)
     return field[..., None] * np.asarray(camera.tint, np.float32)
+
+
+def _flicker(camera: Camera, t: float) -> np.float32:
+    amplitude, hz, phase = camera.flicker
+    return np.float32(1 + amplitude * np.sin(2 * np.pi * hz * t + phase))
 
 
 def _light(img: np.ndarray, sprite: LampSprite) -> None:

@@ -2,9 +2,14 @@
 
 Every step renders a new batch (clip i of run seed s has seed s * 1e7 + i, classes in
 turn, see vgv_core.demo.seeds), so no clip is seen twice and none comes from the
-evaluation ranges. With a fixed run seed, the weights are reproducible up to float
-summation order (thread count). The model reads 8 frames taken every 4th frame of
-30 fps video, ~1 s: enough to see a 1-2 Hz blinker both lit and dark.
+evaluation ranges. The model reads 8 frames taken every 4th frame of 30 fps video,
+~1 s: enough to see a 1-2 Hz blinker both lit and dark. Besides the class loss, a
+training-only lamp probe (LampProbe) supervises the Grad-CAM layer with the
+generator's lamp positions.
+
+With the same run seed and thread count, two runs write bit-identical weights (float
+summation order depends on the thread count). The default is one thread: on a 2-core
+machine shared with other work, two OpenMP threads wait at barriers and run ~2x slower.
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ class TrainConfig:
     lr: float = 4e-3
     weight_decay: float = 1e-4
     validation_clips: int = 120
-    threads: int = 1  # 2 OpenMP threads stall at barriers when other processes share 2 cores
+    threads: int = 1  # see the module doc
 
 
 @dataclass(frozen=True)
