@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from vgv_core.atomic_file import publish, temp_path_beside
 from vgv_core.demo.classes import CLASSES
 from vgv_core.demo.scene import render_clip
 from vgv_core.demo.seeds import VIDEO_SEEDS
@@ -38,9 +38,22 @@ def write_demo_video(out: Path, segment_seconds: float = 4.0) -> tuple[Path, Pat
         raise VideoError("the demo video needs the ffmpeg command line (Debian: apt-get install ffmpeg)")
     out.mkdir(parents=True, exist_ok=True)
     video, labels = out / VIDEO_NAME, out / LABELS_NAME
-    temp_video, temp_labels = out / f".{VIDEO_NAME}.tmp.mp4", out / f".{LABELS_NAME}.tmp"
     frames_per_segment = int(round(segment_seconds * FPS))
-    encoder = subprocess.Popen(_ffmpeg_command(temp_video), stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    temps = {video: temp_path_beside(video), labels: temp_path_beside(labels)}
+    try:
+        per_frame = _encode(temps[video], frames_per_segment)
+        temps[labels].write_text(json.dumps(_sidecar(per_frame, frames_per_segment), indent=1) + "\n")
+        for final, temp in temps.items():
+            publish(temp, final)
+    finally:
+        for temp in temps.values():
+            temp.unlink(missing_ok=True)
+    return video, labels
+
+
+def _encode(path: Path, frames_per_segment: int) -> list[str]:
+    """Pipe every segment's frames into ffmpeg; return the label of every frame."""
+    encoder = subprocess.Popen(_ffmpeg_command(path), stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     per_frame = []
     try:
         for index, label in enumerate(SEGMENTS):
@@ -53,10 +66,7 @@ def write_demo_video(out: Path, segment_seconds: float = 4.0) -> tuple[Path, Pat
     finally:
         if encoder.poll() is None:
             encoder.kill()
-    temp_labels.write_text(json.dumps(_sidecar(per_frame, frames_per_segment), indent=1) + "\n")
-    os.replace(temp_video, video)
-    os.replace(temp_labels, labels)
-    return video, labels
+    return per_frame
 
 
 def _ffmpeg_command(path: Path) -> list[str]:

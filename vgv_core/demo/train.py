@@ -14,7 +14,6 @@ machine shared with other work, two OpenMP threads wait at barriers and run ~2x 
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from vgv_core.atomic_file import publish, temp_path_beside
 from vgv_core.demo.classes import CLASSES, LAMPS
 from vgv_core.demo.dataset import TrainBatches
 from vgv_core.demo.evaluate import Evaluation, evaluate
@@ -183,12 +183,16 @@ def _progress(step: int, steps: int, means: tuple[float, float], elapsed: float)
 
 
 def save(net: nn.Module, spec: ModelSpec, out: Path) -> Path:
-    """Write weights then spec, each to a temporary name renamed into place."""
+    """Write weights and spec, each to a temporary name renamed into place when complete."""
     out.mkdir(parents=True, exist_ok=True)
     weights, spec_path = out / spec.weights, out / SPEC_NAME
-    temp_weights, temp_spec = out / f".{spec.weights}.tmp", out / f".{SPEC_NAME}.tmp"
-    torch.save({k: v.detach().contiguous() for k, v in net.state_dict().items()}, temp_weights)
-    spec.to_json(temp_spec)
-    os.replace(temp_weights, weights)
-    os.replace(temp_spec, spec_path)
+    temps = {weights: temp_path_beside(weights), spec_path: temp_path_beside(spec_path)}
+    try:
+        torch.save({k: v.detach().contiguous() for k, v in net.state_dict().items()}, temps[weights])
+        spec.to_json(temps[spec_path])
+        for final, temp in temps.items():
+            publish(temp, final)
+    finally:
+        for temp in temps.values():
+            temp.unlink(missing_ok=True)
     return spec_path
