@@ -12,15 +12,12 @@ import pytest
 import torch
 from vgv_core import load_model
 from vgv_core.evaluation import BenchmarkConfig, BenchmarkResult, MethodSet, SyntheticBay, baseline_methods, run_benchmark
-from vgv_core.models.loader import demo_spec_path
 
 CLIPS = 12
 
 
 @pytest.fixture(scope="module")
 def result() -> BenchmarkResult:
-    if not demo_spec_path().exists():
-        pytest.skip("the demo model is not in assets/demo yet")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # two threads on two shared cores stall each other
     try:
