@@ -149,6 +149,7 @@ def test_vgv_eval_writes_table_json_csv_and_plot(tmp_path, capsys) -> None:
         (["--methods", "gradcam,nope"], "unknown method"),
         (["--custom", "broken"], "NAME=MODULE:FUNCTION"),
         (["--custom", "x=no_such_module_here:f"], "cannot load"),
+        (["--custom", "random=vgv_core.evaluation.baselines:centre_bias"], "is taken"),
         (["--json", "/no/such/folder/out.json"], "does not exist"),
     ],
 )

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from vgv_core.errors import VGVError
-from vgv_core.evaluation.baselines import baseline_methods
+from vgv_core.evaluation.baselines import BASELINES, baseline_methods
 from vgv_core.evaluation.benchmark import BenchmarkConfig, run_benchmark
 from vgv_core.evaluation.datasets import SYNTHETIC, open_dataset
 from vgv_core.evaluation.fill import FILLS
@@ -139,6 +139,8 @@ def _custom(specs: list[str]) -> dict[str, MapMethod]:
         module_name, _, attribute = target.partition(":")
         if not (name and module_name and attribute):
             raise VGVError(f"--custom wants NAME=MODULE:FUNCTION, got {spec!r}")
+        if name in BASELINES or name in methods:
+            raise VGVError(f"--custom {spec}: the name {name!r} is taken; choose another")
         try:
             method = getattr(importlib.import_module(module_name), attribute)
         except (ImportError, AttributeError) as exc:
