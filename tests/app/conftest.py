@@ -52,14 +52,3 @@ def open_window(qtbot, demo, models, outputs, settings):
     for window in opened:
         window.shutdown()
     assert not wait_for_no_threads(2.0), "a thread outlived its window"
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Two intra-op threads on two shared cores spin against each other."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)

@@ -21,15 +21,6 @@ SPEC = ModelSpec(arch="tiny", num_classes=6, labels=CLASSES, clip_len=4, frame_s
 FAST = BenchmarkConfig(steps=4, frame_steps=2, batch_size=3, sanity_clips=2)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Two threads on two shared cores stall each other (3x slower measured)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny_net() -> nn.Module:
     torch.manual_seed(0)
     return nn.Sequential(

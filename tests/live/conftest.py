@@ -52,17 +52,6 @@ def no_stray_threads():
     pytest.fail(f"threads still running after the test: {ours}")
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Two intra-op threads on two shared cores spin against each other (100x slower here)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.fixture(scope="session")
 def tiny_model_spec(tmp_path_factory) -> Path:
     """A small untrained X3D with the demo's labels: fast enough to explain 30 windows/s."""
