@@ -12,10 +12,13 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from vgv_live.capture import CaptureOptions
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
@@ -125,3 +128,16 @@ def run_cli(args: list, timeout: float = 120) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "vgv_live", *map(str, args)],
         capture_output=True, text=True, timeout=timeout, env=cli_env(), cwd=REPO,
     )
+
+
+FAST = CaptureOptions(open_timeout_s=3.0, stale_timeout_s=1.5, backoff_initial_s=0.2, backoff_max_s=1.0)
+
+
+def wait_for(predicate, timeout: float, step: float = 0.02) -> float:
+    """Seconds until ``predicate()`` held; fails after ``timeout``."""
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"condition not met within {timeout} s")
+        time.sleep(step)
+    return time.monotonic() - started

@@ -9,19 +9,7 @@ import pytest
 from vgv_live.capture import CaptureOptions, CaptureThread, backoff_delay
 from vgv_live.ring import FrameRing
 from vgv_live.sources import parse_source
-from live_support import RtspServer, frame_index, free_port
-
-FAST = CaptureOptions(open_timeout_s=3.0, stale_timeout_s=1.5, backoff_initial_s=0.2, backoff_max_s=1.0)
-
-
-def wait_for(predicate, timeout: float, step: float = 0.02) -> float:
-    """Seconds until ``predicate()`` held; fails after ``timeout``."""
-    started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > timeout:
-            pytest.fail(f"condition not met within {timeout} s")
-        time.sleep(step)
-    return time.monotonic() - started
+from live_support import FAST, RtspServer, frame_index, free_port, wait_for
 
 
 def start_capture(url_or_path: str, options: CaptureOptions = FAST, ring: FrameRing | None = None):

@@ -4,23 +4,13 @@ import time
 
 import numpy as np
 import pytest
+from live_support import FAST, wait_for
 
 from vgv_live.capture import CaptureOptions
 from vgv_live.pipeline import LivePipeline
 from vgv_live.ring import window_span
 from vgv_live.sources import parse_source
 from vgv_live.worker import WorkerOptions
-
-FAST = CaptureOptions(open_timeout_s=3.0, stale_timeout_s=1.5, backoff_initial_s=0.2, backoff_max_s=1.0)
-
-
-def wait_for(predicate, timeout: float, step: float = 0.02) -> float:
-    started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > timeout:
-            pytest.fail(f"condition not met within {timeout} s")
-        time.sleep(step)
-    return time.monotonic() - started
 
 
 def pipeline_for(source: str, model, worker: WorkerOptions = WorkerOptions(), capture: CaptureOptions = FAST, **kw):
