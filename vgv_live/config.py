@@ -15,11 +15,12 @@ line. The TOML file uses the long flag names with underscores as keys, plus a
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from vgv_core.errors import VGVError
+from vgv_core.settings_keys import check_known_keys
 
 
 class ConfigError(VGVError, ValueError):
@@ -92,11 +93,7 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} does not exist") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    known = {f.name for f in fields(LiveConfig)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"config file {path} has unknown keys {unknown}; known: {sorted(known)}")
-    return data
+    return check_known_keys(data, LiveConfig, f"config file {path}", ConfigError)
 
 
 def merge(file_settings: dict[str, Any], flag_settings: dict[str, Any]) -> LiveConfig:

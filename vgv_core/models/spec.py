@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from vgv_core.errors import ModelError
+from vgv_core.settings_keys import check_known_keys
 
 KINETICS_MEAN = (0.45, 0.45, 0.45)
 KINETICS_STD = (0.225, 0.225, 0.225)
@@ -94,10 +95,7 @@ class ModelSpec:
             raise ModelError(f"model spec {path} does not exist") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ModelError(f"model spec {path} is not valid JSON: {exc}") from None
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ModelError(f"model spec {path} has unknown keys {unknown}; known: {sorted(known)}")
+        check_known_keys(data, cls, f"model spec {path}", ModelError)
         for required in ("arch", "num_classes"):
             if required not in data:
                 raise ModelError(f"model spec {path} lacks the required key {required!r}")
