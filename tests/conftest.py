@@ -10,6 +10,20 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
 
 
+# Tests taking the `device` fixture run on every device this machine has: the CPU always,
+# CUDA too where present (no skips: on a CPU-only machine the CUDA cases do not exist).
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(scope="module", params=DEVICES)
+def device(request):
+    """CUDA runs in true fp32 here (no TF32 convolutions or matmuls), so oracles compare exactly."""
+    tf32 = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    yield torch.device(request.param)
+    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = tf32
+
+
 @pytest.fixture(autouse=True)
 def one_torch_thread():
     """Tests run capture, worker, server and GUI threads side by side on two cores; two

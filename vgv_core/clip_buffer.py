@@ -27,6 +27,7 @@ class DeviceClipBuffer:
         self._cuda = self.device.type == "cuda"
         self._stream = torch.cuda.Stream(self.device) if self._cuda else None
         self._staging: Tensor | None = None
+        self._staging_free = torch.cuda.Event() if self._cuda else None  # recorded after each upload
 
     def clip(self, frame_ids: Sequence[int], frames: np.ndarray) -> Tensor:
         """(1, 3, T, S, S) for ``frames`` (T, H, W, 3) uint8 BGR whose ids are ``frame_ids``."""
@@ -46,11 +47,13 @@ class DeviceClipBuffer:
     def _upload(self, frame: np.ndarray) -> Tensor:
         if not self._cuda:
             return self.preprocessor.upload(frame[None])
+        self._staging_free.synchronize()  # the previous upload may still be reading the staging buffer
         if self._staging is None or self._staging.shape != frame.shape:
             self._staging = torch.empty(frame.shape, dtype=torch.uint8, pin_memory=True)
         self._staging.copy_(torch.from_numpy(frame))
         with torch.cuda.stream(self._stream):
             uploaded = self.preprocessor.upload(self._staging[None])
+            self._staging_free.record(self._stream)
         torch.cuda.current_stream(self.device).wait_stream(self._stream)
         uploaded.record_stream(torch.cuda.current_stream(self.device))
         return uploaded

@@ -1,4 +1,4 @@
-"""Autocast keeps the demo model's maps: bf16 maps correlate >= 0.98 with fp32 maps."""
+"""Autocast keeps the demo model's maps: bf16 (and, on CUDA, fp16) maps correlate >= 0.98 with fp32 maps."""
 
 import numpy as np
 import pytest
@@ -20,17 +20,22 @@ def _bf16_supported() -> bool:
         return False
 
 
-@pytest.mark.skipif(not _bf16_supported(), reason="this CPU has no bf16 autocast")
-def test_bf16_maps_agree_with_fp32_on_the_demo_model():
-    vm = load_model("demo", device="cpu")
+def _amp_cases() -> list[tuple[str, str]]:
+    cases = [("cpu", "bf16")] if _bf16_supported() else []
+    return cases + ([("cuda", "bf16"), ("cuda", "fp16")] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device,amp", _amp_cases())
+def test_autocast_maps_agree_with_fp32_on_the_demo_model(device, amp):
+    vm = load_model("demo", device=device)
     spec = vm.spec
-    preprocess = Preprocessor(spec, "cpu")
-    fp32, bf16 = Explainer(vm.net), Explainer(vm.net, amp="bf16")
+    preprocess = Preprocessor(spec, device)
+    fp32, half = Explainer(vm.net), Explainer(vm.net, amp=amp)
     for k, label in enumerate(("left_blinker", "headlight_defective", "hazard")):
         clip = render_clip(TEST_SEEDS + 900 + k, label, num_frames=spec.clip_len, stride=spec.frame_stride)
         x = preprocess(clip.frames)
-        full, half = fp32.explain(x, methods=METHODS), bf16.explain(x, methods=METHODS)
-        assert torch.equal(full.targets, half.targets), label
+        full, reduced = fp32.explain(x, methods=METHODS), half.explain(x, methods=METHODS)
+        assert torch.equal(full.targets, reduced.targets), label
         for method in METHODS:
-            r = np.corrcoef(full.maps[method].ravel().numpy(), half.maps[method].ravel().numpy())[0, 1]
-            assert r >= 0.98, f"{label} {method}: bf16 maps correlate {r:.4f} with fp32"
+            r = np.corrcoef(full.maps[method].ravel().cpu().numpy(), reduced.maps[method].ravel().cpu().numpy())[0, 1]
+            assert r >= 0.98, f"{label} {method}: {amp} maps correlate {r:.4f} with fp32"

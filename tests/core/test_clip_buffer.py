@@ -11,10 +11,10 @@ from vgv_core.preprocess import Preprocessor
 SPEC = ModelSpec(arch="x3d_xs", num_classes=2, clip_len=4, frame_stride=2, crop_size=32, resize_size=40)
 
 
-def test_windows_match_whole_clip_preprocessing_and_upload_one_frame_per_step(monkeypatch):
+def test_windows_match_whole_clip_preprocessing_and_upload_one_frame_per_step(monkeypatch, device):
     rng = np.random.default_rng(0)
     video = rng.integers(0, 256, size=(40, 48, 64, 3), dtype=np.uint8)
-    preprocessor = Preprocessor(SPEC, "cpu")
+    preprocessor = Preprocessor(SPEC, device)
     uploaded: list[int] = []
     real_upload = Preprocessor.upload
 
@@ -30,7 +30,7 @@ def test_windows_match_whole_clip_preprocessing_and_upload_one_frame_per_step(mo
         before = sum(uploaded)
         clip = buffer.clip(ids, video[ids])
         step_bytes = sum(uploaded) - before
-        expected = real_upload(Preprocessor(SPEC, "cpu"), video[ids])
-        torch.testing.assert_close(clip, Preprocessor(SPEC, "cpu").from_device_frames(expected))
+        reference = Preprocessor(SPEC, device)
+        torch.testing.assert_close(clip, reference.from_device_frames(real_upload(reference, video[ids])))
         if end > span:  # once both stride phases are cached: exactly the newest frame
             assert step_bytes == video[0].nbytes, f"window ending at {end} uploaded {step_bytes} bytes"

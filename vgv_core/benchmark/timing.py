@@ -24,13 +24,19 @@ def time_round_robin(
     repeats: int = 5,
     warmup: int = 1,
     progress: Callable[[str], None] | None = None,
-) -> dict[str, list[float]]:
-    """Seconds per call of each variant, ``repeats`` samples each."""
-    for name, fn in variants.items():
-        for _ in range(warmup):
-            fn()
+) -> tuple[dict[str, list[float]], dict[str, str]]:
+    """Seconds per call of each variant, ``repeats`` samples each, and the variants that
+    failed in their first call (name -> error), which are left out."""
+    failures: dict[str, str] = {}
+    for name, fn in list(variants.items()):
+        try:
+            for _ in range(max(1, warmup)):
+                fn()
+        except Exception as exc:  # a peer library or torch.compile refusing a model is a result, not a crash
+            failures[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            variants = {n: f for n, f in variants.items() if n != name}
         if progress:
-            progress(f"warmed up {name}")
+            progress(f"warmed up {name}" if name not in failures else f"{name} failed: {failures[name]}")
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for round_index in range(repeats):
         for name, fn in variants.items():
@@ -41,7 +47,7 @@ def time_round_robin(
             samples[name].append(time.perf_counter() - start)
         if progress:
             progress(f"round {round_index + 1}/{repeats}")
-    return samples
+    return samples, failures
 
 
 def median_ms(samples: list[float]) -> float:

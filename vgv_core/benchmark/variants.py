@@ -16,16 +16,48 @@ CLASS_COUNT = 5
 
 
 def bare_variants(net: nn.Module, clip: Tensor) -> dict[str, Callable[[], object]]:
+    """The baseline is a forward and the backward of one class score down to the input: what
+    any input-gradient explanation must compute at least. A training-style backward, which
+    also computes every parameter gradient, is timed for reference."""
+
     def forward() -> None:
         with torch.no_grad():
             net(clip)
 
     def forward_backward() -> None:
         x = clip.detach().requires_grad_()
+        torch.autograd.grad(net(x)[:, 0].sum(), x)
+
+    def forward_backward_parameters() -> None:
+        x = clip.detach().requires_grad_()
         net(x)[:, 0].sum().backward()
         net.zero_grad(set_to_none=True)
 
-    return {"bare forward": forward, "bare forward+backward": forward_backward}
+    return {
+        "bare forward": forward,
+        "bare forward+backward": forward_backward,
+        "bare forward+backward with parameter grads": forward_backward_parameters,
+    }
+
+
+def compiled_variants(net: nn.Module, clip: Tensor) -> dict[str, Callable[[], object]]:
+    """torch.compile of the model, for the bare pass and under our explain (`vgv bench --compile`)."""
+    compiled = torch.compile(net)
+    explainer = Explainer(compiled, target_layer=_spec_layer(net))
+
+    def forward_backward() -> None:
+        x = clip.detach().requires_grad_()
+        torch.autograd.grad(compiled(x)[:, 0].sum(), x)
+
+    return {
+        "bare forward+backward, torch.compile": forward_backward,
+        "ours: same, torch.compile": lambda: explainer.explain(clip, methods=OUR_METHODS),
+    }
+
+
+def _spec_layer(net: nn.Module) -> nn.Module | None:
+    spec = getattr(net, "vgv_spec", None)
+    return net.get_submodule(spec.target_layer) if spec and spec.target_layer else None
 
 
 def our_variants(net: nn.Module, clip: Tensor, num_classes: int) -> dict[str, Callable[[], object]]:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
-from vgv_core.benchmark.report import CaseResult, machine_description, markdown, text_table
+from vgv_core.benchmark.report import CaseResult, live_markdown, machine_description, markdown, text_table
 from vgv_core.benchmark.timing import time_round_robin
-from vgv_core.benchmark.variants import bare_variants, our_variants, peer_variants
+from vgv_core.benchmark.variants import bare_variants, compiled_variants, our_variants, peer_variants
 from vgv_core.models import load_model, resolve_device
 
 DEFAULT_MODELS = ["demo", "x3d_s", "x3d_m", "r3d_18", "r2plus1d_18"]
@@ -26,29 +26,61 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", nargs="+", type=int, default=[1], help="batch sizes (default: 1)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--repeats", type=int, default=5, help="timed rounds per variant (default: 5)")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed calls per variant first (default: 1)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed calls per variant first (default and least: 1)")
     parser.add_argument("--no-peers", action="store_true", help="skip captum and pytorch-grad-cam")
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile'd models (slow warm-up)")
     parser.add_argument("--only", nargs="+", metavar="TEXT", help="time only variants whose name contains TEXT")
     parser.add_argument("--json", type=Path, help="write all figures to this JSON file")
     parser.add_argument("--markdown", type=Path, help="write a report such as docs/benchmarks.md")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    live = parser.add_argument_group("live worker (--live replaces the pass timings)")
+    live.add_argument("--live", action="store_true", help="push frames at --live-fps through the live worker instead")
+    live.add_argument("--live-fps", type=float, default=60.0, help="frames per second pushed (default: 60)")
+    live.add_argument("--live-seconds", type=float, default=20.0, help="seconds of frames per run (default: 20)")
+    live.add_argument("--live-methods", nargs="+", default=["gradcam"], help="methods, one run each (default: gradcam)")
 
 
 def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
+    if args.live:
+        return _run_live(args, device)
     results = []
+    machine = machine_description(device)
     for model_name in args.models:
         for batch in args.batch:
             result = _bench_model(model_name, batch, device, args)
             print(text_table(result), flush=True)
             results.append(result)
-    machine = machine_description(device)
+            _write_reports(args, machine, results)  # after each case: a long run cut short keeps what it measured
+    return 0
+
+
+def _write_reports(args: argparse.Namespace, machine: str, results: list[CaseResult]) -> None:
     if args.json:
         args.json.write_text(json.dumps({"machine": machine, "results": [r.to_json() for r in results]}, indent=2) + "\n")
     if args.markdown:
-        command = "vgv bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "vgv bench"
-        args.markdown.write_text(markdown(results, machine, command, args.repeats) + "\n")
+        args.markdown.write_text(markdown(results, machine, _command_line(), args.repeats) + "\n")
+
+
+def _run_live(args: argparse.Namespace, device: torch.device) -> int:
+    from vgv_live.throughput import measure_live  # vgv_live is only needed for this mode
+
+    figures = []
+    for model_name in args.models:
+        vm = load_model(model_name, device=device)
+        for method in args.live_methods:
+            figures.append(measure_live(vm, model_name, method, args.live_seconds, args.live_fps))
+            print(figures[-1].line(), flush=True)
+    machine = machine_description(device)
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine, "live": [f.to_json() for f in figures]}, indent=2) + "\n")
+    if args.markdown:
+        args.markdown.write_text(live_markdown(figures, machine, _command_line()) + "\n")
     return 0
+
+
+def _command_line() -> str:
+    return "vgv bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "vgv bench"
 
 
 def _bench_model(model_name: str, batch: int, device: torch.device, args: argparse.Namespace) -> CaseResult:
@@ -56,6 +88,8 @@ def _bench_model(model_name: str, batch: int, device: torch.device, args: argpar
     spec = vm.spec
     clip = torch.randn(batch, 3, spec.clip_len, spec.crop_size, spec.crop_size, device=device)
     variants = bare_variants(vm.net, clip) | our_variants(vm.net, clip, spec.num_classes)
+    if args.compile:
+        variants |= compiled_variants(vm.net, clip)
     if not args.no_peers:
         variants |= peer_variants(vm.net, clip, vm.net.get_submodule(spec.target_layer))
     if args.only:
@@ -66,5 +100,5 @@ def _bench_model(model_name: str, batch: int, device: torch.device, args: argpar
         if not args.quiet:
             print(f"[bench {label}] {message}", file=sys.stderr, flush=True)
 
-    samples = time_round_robin(variants, device, args.repeats, args.warmup, progress)
-    return CaseResult.from_samples(model_name, tuple(clip.shape), str(device), samples)
+    samples, failures = time_round_robin(variants, device, args.repeats, args.warmup, progress)
+    return CaseResult.from_samples(model_name, tuple(clip.shape), str(device), samples, failures)

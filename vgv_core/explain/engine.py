@@ -26,10 +26,12 @@ from torch import Tensor
 
 from vgv_core.errors import ClipError, MethodError
 from vgv_core.explain.cam import class_activation_map
+from vgv_core.explain.depthwise import DepthwiseInputGradient
 from vgv_core.explain.guided import RowSplit, guided_rules
 from vgv_core.explain.layer_tap import LayerTap, detect_layer, resolve_layer
 from vgv_core.explain.maps import (
     NORMALIZATIONS,
+    UPSAMPLINGS,
     gradient_magnitude,
     normalize,
     temporal_rolling_mean,
@@ -40,6 +42,8 @@ from vgv_core.explain.model_state import evaluation_mode
 from vgv_core.explain.targets import Targets, resolve_class_targets
 
 AMP_DTYPES = {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}
+# Where the depthwise input-gradient rule beats PyTorch's own backward (docs/benchmarks.md).
+DEPTHWISE_RULE_DEVICES = {"cpu"}
 SHAPE_ERRORS = ("Output size is too small", "Kernel size can't be greater", "smaller than kernel", "must be greater than")
 
 
@@ -111,17 +115,22 @@ class Explainer:
         targets: Targets = None,
         methods: str | tuple[str, ...] | list[str] = DEFAULT_METHODS,
         normalize_per: str = "clip",
+        upsample: str = "trilinear",
     ) -> Explanation:
-        """Explain ``clip`` (B, C, T, H, W), normalised as the model expects."""
+        """Explain ``clip`` (B, C, T, H, W), normalised as the model expects. ``upsample``: how
+        layer maps reach the clip's size, "trilinear" (half-pixel) or "spline" (corner-aligned
+        cubic, as pytorch-grad-cam)."""
         plan = PassPlan(validate_methods(methods))
         if normalize_per not in NORMALIZATIONS:
             raise MethodError(f"normalize_per must be one of {NORMALIZATIONS}, got {normalize_per!r}")
+        if upsample not in UPSAMPLINGS:
+            raise MethodError(f"upsample must be one of {UPSAMPLINGS}, got {upsample!r}")
         self._check_clip(clip)
         clip = clip.clone() if clip.is_inference() else clip
         with torch.enable_grad(), evaluation_mode(self.model):
             if plan.cam_methods and self._layer is None:
                 self._layer = detect_layer(self.model, clip)
-            return self._explain(clip, targets, plan, normalize_per)
+            return self._explain(clip, targets, plan, normalize_per, upsample)
 
     def _check_clip(self, clip: Tensor) -> None:
         if not isinstance(clip, Tensor):
@@ -137,7 +146,7 @@ class Explainer:
                 "the layout is (B, C, T, H, W)"
             )
 
-    def _explain(self, clip: Tensor, targets: Targets, plan: PassPlan, normalize_per: str) -> Explanation:
+    def _explain(self, clip: Tensor, targets: Targets, plan: PassPlan, normalize_per: str, upsample: str) -> Explanation:
         batch = clip.shape[0]
         rows = RowSplit(forked=plan.fork == "input")
         leaves = [clip.detach().requires_grad_() for _ in range(2 if plan.fork == "input" else 1)]
@@ -150,7 +159,9 @@ class Explainer:
         logits = output[:batch].detach().float()
         maps, raw = {}, {}
         if tap:
-            self._cam_maps(tap, layer_grads, plan, clip.shape[2:], batch, maps, raw)
+            cams = self._cams(tap, layer_grads, plan, batch)
+            raw |= {m: cam.unflatten(0, (batch, -1)) for m, cam in cams.items()}
+            maps |= {m: upsample_cam(cam, tuple(clip.shape[2:]), upsample).unflatten(0, (batch, -1)) for m, cam in cams.items()}
         self._gradient_maps(grads, plan, batch, maps, raw)
         keep_k = class_targets is not None and class_targets.shape[1] > 1 or _asks_several(targets)
         shape = (lambda x: x) if keep_k else (lambda x: x[:, 0])
@@ -173,6 +184,8 @@ class Explainer:
                 hooks.enter_context(tap.attached())
             if plan.guided:
                 hooks.enter_context(guided_rules(self.model, rows))
+            if (plan.guided or plan.saliency) and model_input.device.type in DEPTHWISE_RULE_DEVICES:
+                hooks.enter_context(DepthwiseInputGradient())
             if self.amp is not None:
                 hooks.enter_context(torch.autocast(model_input.device.type, dtype=AMP_DTYPES[self.amp]))
             try:
@@ -213,17 +226,15 @@ class Explainer:
         grads = torch.autograd.grad(output, inputs, one_hot, is_grads_batched=True)
         return class_targets, list(grads)
 
-    def _cam_maps(self, tap: LayerTap, layer_grads: Tensor, plan: PassPlan, size, batch: int, maps: dict, raw: dict) -> None:
+    def _cams(self, tap: LayerTap, layer_grads: Tensor, plan: PassPlan, batch: int) -> dict[str, Tensor]:
+        """Each CAM method's layer map, (B*K, t, h, w)."""
         layer = tap.output
         per_class = layer_grads.shape[0]
         activations = layer.to_channels_first(layer.tensor.detach()[:batch].float())
         grads = layer.to_channels_first(layer_grads.flatten(0, 1).float())
         grads = grads.unflatten(0, (per_class, -1))[:, :batch].transpose(0, 1).flatten(0, 1)
         activations = activations.repeat_interleave(per_class, dim=0)
-        for method in plan.cam_methods:
-            cam = class_activation_map(method, activations, grads)
-            raw[method] = cam.unflatten(0, (batch, per_class))
-            maps[method] = upsample_cam(cam, tuple(size)).unflatten(0, (batch, per_class))
+        return {method: class_activation_map(method, activations, grads) for method in plan.cam_methods}
 
     def _gradient_maps(self, grads: list[Tensor], plan: PassPlan, batch: int, maps: dict, raw: dict) -> None:
         if not grads:
