@@ -127,10 +127,10 @@ class Explainer:
             raise MethodError(f"upsample must be one of {UPSAMPLINGS}, got {upsample!r}")
         self._check_clip(clip)
         clip = clip.clone() if clip.is_inference() else clip
-        with torch.enable_grad(), evaluation_mode(self.model):
+        with torch.enable_grad(), evaluation_mode(self.model) as modules:
             if plan.cam_methods and self._layer is None:
                 self._layer = detect_layer(self.model, clip)
-            return self._explain(clip, targets, plan, normalize_per, upsample)
+            return self._explain(clip, targets, plan, (normalize_per, upsample), modules)
 
     def _check_clip(self, clip: Tensor) -> None:
         if not isinstance(clip, Tensor):
@@ -146,12 +146,15 @@ class Explainer:
                 "the layout is (B, C, T, H, W)"
             )
 
-    def _explain(self, clip: Tensor, targets: Targets, plan: PassPlan, normalize_per: str, upsample: str) -> Explanation:
+    def _explain(
+        self, clip: Tensor, targets: Targets, plan: PassPlan, map_options: tuple[str, str], modules: list[nn.Module]
+    ) -> Explanation:
+        normalize_per, upsample = map_options
         batch = clip.shape[0]
         rows = RowSplit(forked=plan.fork == "input")
         leaves = [clip.detach().requires_grad_() for _ in range(2 if plan.fork == "input" else 1)]
         tap = LayerTap(self.model, self._layer[1], plan.fork == "layer", rows) if plan.cam_methods else None
-        output = self._forward(torch.cat(leaves) if len(leaves) > 1 else leaves[0], tap, plan, rows, clip)
+        output = self._forward(torch.cat(leaves) if len(leaves) > 1 else leaves[0], tap, plan, rows, clip, modules)
         inputs = ([tap.output.tensor] if tap else []) + (leaves if plan.guided or plan.saliency else [])
         class_targets, grads = self._backward(output, inputs, targets, batch)
         per_class = grads[0].shape[0]
@@ -178,12 +181,14 @@ class Explainer:
             layer=self.target_layer,
         )
 
-    def _forward(self, model_input: Tensor, tap: LayerTap | None, plan: PassPlan, rows: RowSplit, clip: Tensor) -> Tensor:
+    def _forward(
+        self, model_input: Tensor, tap: LayerTap | None, plan: PassPlan, rows: RowSplit, clip: Tensor, modules: list[nn.Module]
+    ) -> Tensor:
         with ExitStack() as hooks:
             if tap is not None:
                 hooks.enter_context(tap.attached())
             if plan.guided:
-                hooks.enter_context(guided_rules(self.model, rows))
+                hooks.enter_context(guided_rules(modules, rows))
             if (plan.guided or plan.saliency) and model_input.device.type in DEPTHWISE_RULE_DEVICES:
                 hooks.enter_context(DepthwiseInputGradient())
             if self.amp is not None:

@@ -137,23 +137,23 @@ class _GuidedFunctionMode(TorchFunctionMode):
         return None, False
 
 
-def _swish_modules(model: nn.Module) -> list[nn.Module]:
+def _swish_modules(modules: list[nn.Module]) -> list[nn.Module]:
     try:
         from pytorchvideo.layers.swish import Swish
     except ImportError:
         return []
-    return [m for m in model.modules() if isinstance(m, Swish)]
+    return [m for m in modules if isinstance(m, Swish)]
 
 
 @contextmanager
-def guided_rules(model: nn.Module, rows: RowSplit) -> Iterator[None]:
-    """Apply the guided rules to every gate the model runs inside this context."""
+def guided_rules(modules: list[nn.Module], rows: RowSplit) -> Iterator[None]:
+    """Apply the guided rules to every gate the model (whose ``modules`` these are) runs inside this context."""
 
     def swish_hook(module: nn.Module, inputs: tuple, output: Tensor) -> Tensor | None:
         x = inputs[0]
         return _apply_gate(x, "silu", rows, inplace=False) if x.requires_grad else None
 
-    handles = [m.register_forward_hook(swish_hook) for m in _swish_modules(model)]
+    handles = [m.register_forward_hook(swish_hook) for m in _swish_modules(modules)]
     try:
         with _GuidedFunctionMode(rows):
             yield

@@ -9,19 +9,29 @@ import torch.nn as nn
 
 
 @contextmanager
-def evaluation_mode(model: nn.Module) -> Iterator[nn.Module]:
+def evaluation_mode(model: nn.Module) -> Iterator[list[nn.Module]]:
     """Eval mode inside, and on exit every module's training flag, every parameter's
-    requires_grad and every in-place flag exactly as they were, also on error."""
-    training = [(m, m.training) for m in model.modules()]
-    requires_grad = [(p, p.requires_grad) for p in model.parameters()]
-    inplace = [(m, m.inplace) for m in model.modules() if isinstance(getattr(m, "inplace", None), bool)]
-    model.eval()
+    requires_grad and every in-place flag exactly as they were, also on error.
+
+    Yields the model's modules. The tree is walked once and only changed flags are
+    written back: on a small model, walking and re-setting everything cost more than
+    the explanation's own overhead."""
+    modules = list(model.modules())
+    training = [m.training for m in modules]
+    parameters = [p for m in modules for p in m._parameters.values() if p is not None]  # no per-module walk
+    requires_grad = [p.requires_grad for p in parameters]
+    inplace = [(m, vars(m)["inplace"]) for m in modules if isinstance(vars(m).get("inplace"), bool)]
+    if any(training):
+        model.eval()
     try:
-        yield model
+        yield modules
     finally:
-        for module, flag in training:
-            module.training = flag
-        for param, flag in requires_grad:
-            param.requires_grad_(flag)
+        for module, flag in zip(modules, training):
+            if module.training != flag:
+                module.training = flag
+        for param, flag in zip(parameters, requires_grad):
+            if param.requires_grad != flag:
+                param.requires_grad_(flag)
         for module, flag in inplace:
-            module.inplace = flag
+            if module.inplace != flag:
+                module.inplace = flag
