@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--map-size", type=int, help="long side of the maps in results (default 160)")
     source = parser.add_argument_group("source")
     source.add_argument("--lossless", action="store_true", default=None, help="files: explain every window (not real time)")
+    source.add_argument("--batch", type=int, help="lossless: windows per pass when the model is behind (default 8 CUDA, 4 CPU)")
     source.add_argument("--loop", action="store_true", default=None, help="files: start again at the end")
     source.add_argument("--retry", action="store_true", default=None, help="keep retrying when the source cannot be opened")
     source.add_argument("--open-timeout", type=float, help="seconds to wait for a source to open (default 10)")

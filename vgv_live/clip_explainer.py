@@ -59,22 +59,26 @@ class ClipExplainer:
         """Explain ``frames`` (T, H, W, 3) uint8 BGR for ``target`` (None = top-1).
 
         With ``frame_ids`` the frames seen in earlier windows are not uploaded again."""
+        return self.explain_windows([(frames, frame_ids)], target)[0]
+
+    def explain_windows(
+        self, windows: Sequence[tuple[np.ndarray, Sequence[int] | None]], target: int | None = None
+    ) -> list[ClipExplanation]:
+        """Explain several windows ((frames, frame_ids) as for a call) of one stream in one pass."""
         started = time.monotonic()
-        clip = self._preprocess(frames) if frame_ids is None else self._frames_on_device.clip(frame_ids, frames)
+        clips = [self._preprocess(frames) if ids is None else self._frames_on_device.clip(ids, frames) for frames, ids in windows]
         self._sync()
         prepared = time.monotonic()
-        explanation = self._explainer.explain(clip, targets=target, methods=(self.method,))
-        size = reduced_size(frames.shape[1:3], self.map_long_side)
-        maps = self._preprocess.maps_to_frame(explanation.maps[self.method][0], size)
+        explanation = self._explainer.explain(torch.cat(clips), targets=target, methods=(self.method,))
+        size = reduced_size(windows[0][0].shape[1:3], self.map_long_side)
+        maps = self._preprocess.maps_to_frame(explanation.maps[self.method], size)  # (n, T, h, w)
         maps = (maps.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
-        probs = explanation.probs[0].float().cpu().numpy()
-        return ClipExplanation(
-            probs=probs,
-            target=int(explanation.targets[0]),
-            maps=maps,
-            preprocess_s=prepared - started,
-            explain_s=time.monotonic() - prepared,
-        )
+        probs = explanation.probs.float().cpu().numpy()
+        explain_s = time.monotonic() - prepared
+        return [
+            ClipExplanation(probs[i], int(explanation.targets[i]), maps[i], prepared - started, explain_s)
+            for i in range(len(windows))
+        ]
 
     def _sync(self) -> None:
         if self.model.device.type == "cuda":

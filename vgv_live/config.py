@@ -38,6 +38,7 @@ class LiveConfig:
     method: str = "gradcam"
     target: str | None = None  # label or class index to explain; None = top-1
     hop: int = 1
+    batch: int | None = None  # lossless: windows per pass when behind; None = by device (vgv_core.batching)
     lossless: bool = False  # files: explain every window instead of playing at native speed
     loop: bool = False
     duration: float | None = None
@@ -67,6 +68,8 @@ class LiveConfig:
         ]
         if self.hop < 1:
             problems.append("hop must be >= 1")
+        if self.batch is not None and self.batch < 1:
+            problems.append("batch must be >= 1")
         if self.threads is not None and self.threads < 1:
             problems.append("threads must be >= 1")
         if self.duration is not None and self.duration <= 0:

@@ -17,6 +17,7 @@ from typing import TextIO
 import torch
 
 from vgv_core import VideoModel, load_model
+from vgv_core.batching import default_window_batch
 from vgv_core.errors import VideoError
 from vgv_live.capture import ERROR, RUNNING, CaptureOptions
 from vgv_live.config import LiveConfig
@@ -89,7 +90,10 @@ def build_pipeline(
         paced=not config.lossless,
         loop=config.loop,
     )
-    worker_options = WorkerOptions(hop=config.hop, lossless=config.lossless and not source.live, target=target)
+    worker_options = WorkerOptions(
+        hop=config.hop, lossless=config.lossless and not source.live, target=target,
+        batch=config.batch or default_window_batch(model.device),
+    )
     return LivePipeline.for_model(
         source, model, config.method, config.map_size,
         capture_options=capture_options, worker_options=worker_options, sinks=sinks,

@@ -3,8 +3,9 @@
 Live: waits until ``hop`` new frames arrived since the last window, then explains the
 window ending at the NEWEST frame, so a slow model skips frames instead of falling
 behind. Lossless (files): explains the window ending at every ``hop``-th frame, in
-order, releasing ring slots as it goes. Each Result goes to a latest-wins slot (for a
-display) and to every subscription (for sinks).
+order, releasing ring slots as it goes; when it is behind, the windows already in the
+ring (up to ``batch``) go through the model in one pass. Each Result goes to a
+latest-wins slot (for a display) and to every subscription (for sinks).
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ class WorkerOptions:
     hop: int = 1  # explain after this many new frames (1 = as fast as the model goes)
     lossless: bool = False  # explain every hop-th window in order (files)
     target: int | None = None  # class to explain; None = top-1 of each window
+    batch: int = 1  # lossless: when this many windows are ready (the worker is behind), one pass explains them
 
 
 class ExplainWorker(threading.Thread):
     def __init__(self, ring: FrameRing, explainer: ClipExplainer, options: WorkerOptions = WorkerOptions()) -> None:
         super().__init__(name="vgv-explain", daemon=True)
-        if options.hop < 1:
-            raise ValueError("hop must be >= 1")
+        if options.hop < 1 or options.batch < 1:
+            raise ValueError("hop and batch must be >= 1")
         self.ring = ring
         self.explainer = explainer
         self.options = options
@@ -97,7 +99,7 @@ class ExplainWorker(threading.Thread):
                     return
                 continue
             last_end = int(window.frame_ids[-1])
-            self._publish(window, time.monotonic() - waited)
+            self._publish([window], time.monotonic() - waited)
 
     def _run_lossless(self) -> None:
         end_id = self.span - 1
@@ -108,28 +110,40 @@ class ExplainWorker(threading.Thread):
                 if self.ring.stopped or self.ring.ended and self.ring.newest_id < end_id:
                     return
                 continue
-            self._publish(window, time.monotonic() - waited)
-            end_id += self.options.hop
+            windows = [window] + self._ready_windows_after(end_id)
+            self._publish(windows, time.monotonic() - waited)
+            end_id += self.options.hop * len(windows)
             self.ring.release(self._cursor, end_id - self.span)
 
-    def _publish(self, window: Window, wait_s: float) -> None:
+    def _ready_windows_after(self, end_id: int) -> list[Window]:
+        """Up to ``batch - 1`` further hop-spaced windows whose frames are already in (no waiting)."""
+        windows = []
+        for k in range(1, self.options.batch):
+            window = self.ring.window_ending_at(end_id + k * self.options.hop, self.clip_len, self.stride, timeout=0)
+            if window is None:
+                break
+            windows.append(window)
+        return windows
+
+    def _publish(self, windows: list[Window], wait_s: float) -> None:
         taken = time.monotonic()
-        clip = self.explainer(window.frames, self._target, window.frame_ids)
+        clips = self.explainer.explain_windows([(w.frames, w.frame_ids) for w in windows], self._target)
         done = time.monotonic()
-        result = Result(
-            seq=self.results,
-            frame_ids=window.frame_ids,
-            timestamps=window.timestamps,
-            probs=clip.probs,
-            labels=self.explainer.labels,
-            target=clip.target,
-            method=self.explainer.method,
-            maps=clip.maps,
-            timings=Timings(wait_s, clip.preprocess_s, clip.explain_s, taken, done),
-        )
-        self.results += 1
-        self.rate.tick(done)
-        self.latency.add(result.latency_s)
-        self.latest.put(result)
-        for subscription in self._subscriptions:
-            subscription.put(result)
+        for window, clip in zip(windows, clips):
+            result = Result(
+                seq=self.results,
+                frame_ids=window.frame_ids,
+                timestamps=window.timestamps,
+                probs=clip.probs,
+                labels=self.explainer.labels,
+                target=clip.target,
+                method=self.explainer.method,
+                maps=clip.maps,
+                timings=Timings(wait_s, clip.preprocess_s, clip.explain_s, taken, done),
+            )
+            self.results += 1
+            self.rate.tick(done)
+            self.latency.add(result.latency_s)
+            self.latest.put(result)
+            for subscription in self._subscriptions:
+                subscription.put(result)

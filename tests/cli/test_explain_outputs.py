@@ -92,3 +92,26 @@ def test_the_seeds_flags_work_as_aliases(tmp_path, capfd):
     settings = json.loads((tmp_path / "seed.json").read_text())
     assert (settings["layer"], settings["input_size"], settings["clip_len"]) == ("blocks.3", 80, 5)
     assert probe(tmp_path / "seed_out.mp4")[0] == 14
+
+
+def test_batched_windows_match_one_window_per_pass(tmp_path, capfd):
+    """--batch explains several windows in one pass of the real model; the results are those of one by one."""
+    video = make_video(tmp_path / "clip.mp4", fps=20, frames=30)
+    spec = write_spec(tmp_path)
+    common = [video, "--model", spec, "--method", "guided_gradcam", "--hop", "2", "-q"]
+    for batch in ("1", "4"):
+        code, err = explain(capfd, *common, "--batch", batch, "--csv", tmp_path / f"b{batch}.csv",
+                            "--npz", tmp_path / f"b{batch}.npz")
+        assert code == 0, err
+    one, four = csv_rows(tmp_path / "b1.csv"), csv_rows(tmp_path / "b4.csv")
+    assert len(four) == 31 and [r[:3] for r in four] == [r[:3] for r in one]
+    np.testing.assert_allclose([[float(v) for v in r[3:]] for r in four[1:]],
+                               [[float(v) for v in r[3:]] for r in one[1:]], atol=1e-4)
+    maps_one, maps_four = npz(tmp_path / "b1.npz")["maps"], npz(tmp_path / "b4.npz")["maps"]
+    assert np.abs(maps_one.astype(int) - maps_four.astype(int)).max() <= 1  # uint8 maps, rounding
+
+
+def test_a_batch_below_one_is_refused(tmp_path, capfd):
+    video = make_video(tmp_path / "clip.mp4", fps=20, frames=30)
+    code, err = explain(capfd, video, "--model", write_spec(tmp_path), "--batch", "0", "-q", "--csv", tmp_path / "x.csv")
+    assert code == 2 and "--batch" in err[-1], err

@@ -22,23 +22,25 @@ class FrameEcho:
     frame's value, so fusion can be checked by hand."""
 
     def __init__(self) -> None:
-        self.clips: list[list[int]] = []
+        self.clips: list[list[int]] = []  # the frames each window sampled, in order
+        self.passes = 0
 
     def explain(self, clip, targets=None, methods=()):
-        values = clip[0, 0, :, 0, 0]  # one value per sampled frame
-        seen = [int(round(v)) for v in values.tolist()]
-        self.clips.append(seen)
-        probs = torch.tensor([[float(np.mean(seen)), 1.0]])
-        maps = values[:, None, None].expand(-1, SIZE, SIZE)[None] / 100
+        self.passes += 1
+        values = clip[:, 0, :, 0, 0]  # (windows, one value per sampled frame)
+        seen = [[int(round(v)) for v in row] for row in values.tolist()]
+        self.clips += seen
+        probs = torch.tensor([[float(np.mean(row)), 1.0] for row in seen])
+        maps = values[:, :, None, None].expand(-1, -1, SIZE, SIZE) / 100
         return SimpleNamespace(probs=probs, maps={methods[0]: maps})
 
 
-def engine(clip_len: int, stride: int, hop: int) -> tuple[WindowExplainer, FrameEcho]:
+def engine(clip_len: int, stride: int, hop: int, batch: int = 1) -> tuple[WindowExplainer, FrameEcho]:
     # mean 0 / std 1/255 makes the normalised input equal to the raw pixel value
     spec = ModelSpec("x3d_xs", 2, clip_len=clip_len, frame_stride=stride, crop_size=SIZE, resize_mode="stretch",
                      mean=(0, 0, 0), std=(1 / 255,) * 3, channel_order="BGR")
     echo = FrameEcho()
-    return WindowExplainer(echo, Preprocessor(spec), WindowPlan(clip_len, stride, hop), "gradcam"), echo
+    return WindowExplainer(echo, Preprocessor(spec), WindowPlan(clip_len, stride, hop), "gradcam", batch=batch), echo
 
 
 def frames(count: int, first: int = 0):
@@ -50,6 +52,25 @@ def frames(count: int, first: int = 0):
 def test_every_frame_gets_exactly_one_result_in_order(clip_len, stride, hop, count):
     explainer, echo = engine(clip_len, stride, hop)
     results = list(explainer.run(frames(count, first=100)))
+    _check_one_result_per_frame(results, echo, clip_len, stride, hop, count)
+
+
+@pytest.mark.parametrize("batch", [2, 3, 8])
+@pytest.mark.parametrize("clip_len,stride,hop,count", [(4, 2, 1, 7), (4, 2, 3, 20), (8, 4, 4, 64)])
+def test_batched_windows_give_the_same_results_in_fewer_passes(clip_len, stride, hop, count, batch):
+    one_by_one, single = engine(clip_len, stride, hop)
+    batched, together = engine(clip_len, stride, hop, batch)
+    expected = list(one_by_one.run(frames(count, first=100)))
+    results = list(batched.run(frames(count, first=100)))
+    _check_one_result_per_frame(results, together, clip_len, stride, hop, count)
+    assert together.clips == single.clips
+    assert together.passes == -(-single.passes // batch)
+    for ours, theirs in zip(results, expected):
+        torch.testing.assert_close(ours.probs, theirs.probs)
+        torch.testing.assert_close(ours.heatmap, theirs.heatmap)
+
+
+def _check_one_result_per_frame(results, echo, clip_len, stride, hop, count):
     assert [r.index for r in results] == list(range(100, 100 + count))
     assert all(r.frame[0, 0, 0] == r.index - 100 for r in results)
     assert all(torch.isfinite(r.probs).all() and r.probs[1] == pytest.approx(1.0) for r in results)

@@ -143,6 +143,41 @@ def test_lossless_hop_explains_every_hop_th_window(two_second_video, tiny_model,
     assert pipeline.stop()
 
 
+def _lossless_run(video, model, batch: int) -> tuple[dict[int, np.ndarray], int]:
+    """Probabilities per window end, and how many passes the model made; the first pass is
+    held back 0.3 s so the ring fills up and the worker finds itself behind."""
+    pipeline = pipeline_for(video, model, WorkerOptions(lossless=True, batch=batch), CaptureOptions(paced=False))
+    engine = pipeline.worker.explainer._explainer
+    real_explain, passes = engine.explain, []
+
+    def counted_explain(clip, **kwargs):
+        passes.append(clip.shape[0])
+        if len(passes) == 2:  # the first pass is the warm-up
+            time.sleep(0.3)
+        return real_explain(clip, **kwargs)
+
+    engine.explain = counted_explain
+    subscription = pipeline.worker.subscribe()
+    pipeline.start()
+    probs = {}
+    while (result := subscription.get(10)) is not None:
+        probs[int(result.frame_ids[-1])] = result.probs
+    assert pipeline.join_finished(10)
+    assert pipeline.stop()
+    assert max(passes) <= batch
+    return probs, len(passes) - 1
+
+
+def test_lossless_worker_behind_explains_ready_windows_in_one_pass(two_second_video, tiny_model, no_stray_threads):
+    one_by_one, single_passes = _lossless_run(two_second_video, tiny_model, batch=1)
+    batched, batched_passes = _lossless_run(two_second_video, tiny_model, batch=4)
+    span = window_span(tiny_model.spec.clip_len, tiny_model.spec.frame_stride)
+    assert list(batched) == list(one_by_one) == list(range(span - 1, 60))
+    assert single_passes == len(one_by_one) and batched_passes < single_passes
+    for end, probs in one_by_one.items():
+        np.testing.assert_allclose(batched[end], probs, atol=1e-5)
+
+
 @pytest.mark.rtsp
 def test_results_resume_within_ten_seconds_after_the_server_restarts(rtsp_server, tiny_model, no_stray_threads):
     server = rtsp_server()

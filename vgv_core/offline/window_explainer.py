@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from vgv_core.errors import VideoError
+from vgv_core.errors import VGVError, VideoError
 from vgv_core.explain import Explainer
 from vgv_core.models.spec import ModelSpec
 from vgv_core.offline.windows import FrameFusion, WindowPlan
@@ -38,12 +38,16 @@ class WindowExplainer:
         plan: WindowPlan,
         method: str,
         target: int | None = None,
+        batch: int = 1,
     ) -> None:
+        if batch < 1:
+            raise VGVError(f"--batch must be at least 1, got {batch}")
         self.explainer = explainer
         self.preprocessor = preprocessor
         self.plan = plan
         self.method = method
         self.target = target
+        self.batch = batch  # windows explained together in one pass
 
     @property
     def spec(self) -> ModelSpec:
@@ -63,20 +67,27 @@ class WindowExplainer:
         self._check_length(buffer.last)
         fusion = FrameFusion(plan, self.spec.num_classes, (self.spec.crop_size,) * 2, self.preprocessor.device)
         k = 0
-        while True:
-            start = plan.start(k)
-            buffer.fill(start + plan.span - 1)
+        while starts := self._next_starts(buffer, k):
+            clips = torch.cat([buffer.clip(plan.samples(start, buffer.last)) for start in starts])
+            explanation = self.explainer.explain(clips, targets=self.target, methods=(self.method,))
+            for item, start in enumerate(starts):
+                fusion.add(start, explanation.probs[item], explanation.maps[self.method][item], buffer.last)
+                k += 1
+                buffer.forget_inputs_before(plan.start(k))
+                end = plan.start(k) if buffer.last is None else min(plan.start(k), buffer.last + 1)
+                for fused in fusion.pop_until(end):
+                    index, frame = buffer.originals.popleft()
+                    yield FrameResult(index, frame, fused.probs, fused.heatmap)
+
+    def _next_starts(self, buffer: "_FrameBuffer", k: int) -> list[int]:
+        """Starts of the next (up to ``batch``) windows, reading the frames they need."""
+        starts = []
+        for start in (self.plan.start(k + j) for j in range(self.batch)):
+            buffer.fill(start + self.plan.span - 1)
             if buffer.last is not None and start > buffer.last:
-                return
-            clip = buffer.clip(plan.samples(start, buffer.last))
-            explanation = self.explainer.explain(clip, targets=self.target, methods=(self.method,))
-            fusion.add(start, explanation.probs[0], explanation.maps[self.method][0], buffer.last)
-            k += 1
-            buffer.forget_inputs_before(plan.start(k))
-            end = plan.start(k) if buffer.last is None else min(plan.start(k), buffer.last + 1)
-            for fused in fusion.pop_until(end):
-                index, frame = buffer.originals.popleft()
-                yield FrameResult(index, frame, fused.probs, fused.heatmap)
+                break
+            starts.append(start)
+        return starts
 
     def _check_length(self, last: int | None) -> None:
         if last is not None and last + 1 < self.plan.span:

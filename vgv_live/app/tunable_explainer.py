@@ -35,19 +35,19 @@ class TunableExplainer(ClipExplainer):
             current = self._requested or (self.method, self.layer)
             self._requested = (method or current[0], layer or current[1])
 
-    def __call__(
-        self, frames: np.ndarray, target: int | None = None, frame_ids: Sequence[int] | None = None
-    ) -> ClipExplanation:
+    def explain_windows(
+        self, windows: Sequence[tuple[np.ndarray, Sequence[int] | None]], target: int | None = None
+    ) -> list[ClipExplanation]:
         requested = self._take_request()
         if requested is not None:
             previous = (self.method, self.layer, self._explainer)
             try:
                 self._use(*requested)
-                return super().__call__(frames, target, frame_ids)
+                return super().explain_windows(windows, target)
             except (VGVError, RuntimeError, ValueError) as exc:  # torch says ValueError for some layers
                 self.method, self.layer, self._explainer = previous
                 self.notice = f"cannot explain with {requested[0]} at layer {requested[1]!r}: {exc}".splitlines()[0]
-        return super().__call__(frames, target, frame_ids)
+        return super().explain_windows(windows, target)
 
     def _take_request(self) -> tuple[str, str | None] | None:
         with self._lock:
