@@ -76,6 +76,10 @@ def our_variants(net: nn.Module, clip: Tensor, num_classes: int) -> dict[str, Ca
             explainer.explain(clip, targets=c, methods=OUR_METHODS) for c in classes
         ],
         f"ours: {CLASS_COUNT} classes batched": lambda: explainer.explain(clip, targets=per_item, methods=OUR_METHODS),
+        f"ours: gradcam, {CLASS_COUNT} classes sequential": lambda: [
+            explainer.explain(clip, targets=c, methods=("gradcam",)) for c in classes
+        ],
+        f"ours: gradcam, {CLASS_COUNT} classes batched": lambda: explainer.explain(clip, targets=per_item, methods=("gradcam",)),
     }
 
 
