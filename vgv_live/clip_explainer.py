@@ -66,7 +66,9 @@ class ClipExplainer:
     ) -> list[ClipExplanation]:
         """Explain several windows ((frames, frame_ids) as for a call) of one stream in one pass."""
         started = time.monotonic()
-        clips = [self._preprocess(frames) if ids is None else self._frames_on_device.clip(ids, frames) for frames, ids in windows]
+        clips = [
+            self._preprocess(frames) if ids is None else self._frames_on_device.clip(ids, frames) for frames, ids in windows
+        ]
         self._sync()
         prepared = time.monotonic()
         explanation = self._explainer.explain(torch.cat(clips), targets=target, methods=(self.method,))

@@ -20,3 +20,16 @@ def test_bench_writes_ratios(tmp_path):
     ratio = result["headline_ratios"]["ours / bare forward+backward"]
     assert ratio == medians["ours: gradcam+guided_backprop+guided_gradcam"] / medians["bare forward+backward"]
     assert "CPU" in data["machine"] and "x3d_xs" in report.read_text()
+
+
+def test_bench_live_pushes_frames_through_the_worker(tmp_path):
+    out, report = tmp_path / "live.json", tmp_path / "live.md"
+    code = main(["bench", "--live", "--models", "x3d_xs", "--live-seconds", "2", "--live-fps", "15",
+                 "--json", str(out), "--markdown", str(report)])
+    assert code == 0
+    (figures,) = json.loads(out.read_text())["live"]
+    assert figures["frames"] == 30 and figures["clip"] == "4x160x160" and figures["method"] == "gradcam"
+    assert 0 < figures["explanations"] <= 30
+    assert figures["explanations_per_s"] == figures["explanations"] / 2
+    assert 0 < figures["latency_p50_ms"] <= figures["latency_p95_ms"] <= figures["latency_max_ms"]
+    assert "| x3d_xs | 4x160x160 | gradcam | 15 |" in report.read_text()

@@ -113,5 +113,6 @@ def test_batched_windows_match_one_window_per_pass(tmp_path, capfd):
 
 def test_a_batch_below_one_is_refused(tmp_path, capfd):
     video = make_video(tmp_path / "clip.mp4", fps=20, frames=30)
-    code, err = explain(capfd, video, "--model", write_spec(tmp_path), "--batch", "0", "-q", "--csv", tmp_path / "x.csv")
+    spec = write_spec(tmp_path)
+    code, err = explain(capfd, video, "--model", spec, "--batch", "0", "-q", "--csv", tmp_path / "x.csv")
     assert code == 2 and "--batch" in err[-1], err

@@ -46,6 +46,12 @@ def test_unknown_method(x3d):
         Explainer(x3d.net).explain(torch.randn(1, 3, 4, 160, 160), methods=("gradcamm",))
 
 
+@pytest.mark.parametrize("option,value", [("upsample", "cubic"), ("normalize_per", "video")])
+def test_unknown_map_option(x3d, option, value):
+    with pytest.raises(MethodError, match=rf"{option} must be one of .* got '{value}'"):
+        Explainer(x3d.net).explain(torch.randn(1, 3, 4, 160, 160), **{option: value})
+
+
 def test_unknown_layer(x3d):
     with pytest.raises(ModelError, match="no layer 'blocks.9'"):
         Explainer(x3d.net, target_layer="blocks.9")

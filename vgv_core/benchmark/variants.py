@@ -79,7 +79,9 @@ def our_variants(net: nn.Module, clip: Tensor, num_classes: int) -> dict[str, Ca
         f"ours: gradcam, {CLASS_COUNT} classes sequential": lambda: [
             explainer.explain(clip, targets=c, methods=("gradcam",)) for c in classes
         ],
-        f"ours: gradcam, {CLASS_COUNT} classes batched": lambda: explainer.explain(clip, targets=per_item, methods=("gradcam",)),
+        f"ours: gradcam, {CLASS_COUNT} classes batched": lambda: explainer.explain(
+            clip, targets=per_item, methods=("gradcam",)
+        ),
     }
 
 

@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _write_reports(args: argparse.Namespace, machine: str, results: list[CaseResult]) -> None:
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine, "results": [r.to_json() for r in results]}, indent=2) + "\n")
+        report = {"machine": machine, "results": [r.to_json() for r in results]}
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
     if args.markdown:
         args.markdown.write_text(markdown(results, machine, _command_line(), args.repeats) + "\n")
 

@@ -42,7 +42,7 @@ from vgv_core.explain.model_state import evaluation_mode
 from vgv_core.explain.targets import Targets, resolve_class_targets
 
 AMP_DTYPES = {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}
-# Where the depthwise input-gradient rule beats PyTorch's own backward (docs/benchmarks.md).
+# Where the depthwise input-gradient rule beats PyTorch's own backward (docs/performance.md).
 DEPTHWISE_RULE_DEVICES = {"cpu"}
 SHAPE_ERRORS = ("Output size is too small", "Kernel size can't be greater", "smaller than kernel", "must be greater than")
 
@@ -58,6 +58,18 @@ class Explanation:
     maps: dict[str, Tensor] = field(default_factory=dict)
     raw: dict[str, Tensor] = field(default_factory=dict)
     layer: str | None = None
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    normalize_per: str = "clip"  # scale maps to [0, 1] over the clip or per frame
+    upsample: str = "trilinear"  # how CAM maps reach the clip's size (see maps.upsample_cam)
+
+    def __post_init__(self) -> None:
+        if self.normalize_per not in NORMALIZATIONS:
+            raise MethodError(f"normalize_per must be one of {NORMALIZATIONS}, got {self.normalize_per!r}")
+        if self.upsample not in UPSAMPLINGS:
+            raise MethodError(f"upsample must be one of {UPSAMPLINGS}, got {self.upsample!r}")
 
 
 @dataclass(frozen=True)
@@ -121,16 +133,13 @@ class Explainer:
         layer maps reach the clip's size, "trilinear" (half-pixel) or "spline" (corner-aligned
         cubic, as pytorch-grad-cam)."""
         plan = PassPlan(validate_methods(methods))
-        if normalize_per not in NORMALIZATIONS:
-            raise MethodError(f"normalize_per must be one of {NORMALIZATIONS}, got {normalize_per!r}")
-        if upsample not in UPSAMPLINGS:
-            raise MethodError(f"upsample must be one of {UPSAMPLINGS}, got {upsample!r}")
+        options = MapOptions(normalize_per, upsample)
         self._check_clip(clip)
         clip = clip.clone() if clip.is_inference() else clip
         with torch.enable_grad(), evaluation_mode(self.model) as modules:
             if plan.cam_methods and self._layer is None:
                 self._layer = detect_layer(self.model, clip)
-            return self._explain(clip, targets, plan, (normalize_per, upsample), modules)
+            return self._explain(clip, targets, plan, options, modules)
 
     def _check_clip(self, clip: Tensor) -> None:
         if not isinstance(clip, Tensor):
@@ -147,9 +156,8 @@ class Explainer:
             )
 
     def _explain(
-        self, clip: Tensor, targets: Targets, plan: PassPlan, map_options: tuple[str, str], modules: list[nn.Module]
+        self, clip: Tensor, targets: Targets, plan: PassPlan, options: MapOptions, modules: list[nn.Module]
     ) -> Explanation:
-        normalize_per, upsample = map_options
         batch = clip.shape[0]
         rows = RowSplit(forked=plan.fork == "input")
         leaves = [clip.detach().requires_grad_() for _ in range(2 if plan.fork == "input" else 1)]
@@ -164,11 +172,12 @@ class Explainer:
         if tap:
             cams = self._cams(tap, layer_grads, plan, batch)
             raw |= {m: cam.unflatten(0, (batch, -1)) for m, cam in cams.items()}
-            maps |= {m: upsample_cam(cam, tuple(clip.shape[2:]), upsample).unflatten(0, (batch, -1)) for m, cam in cams.items()}
+            size = tuple(clip.shape[2:])
+            maps |= {m: upsample_cam(cam, size, options.upsample).unflatten(0, (batch, -1)) for m, cam in cams.items()}
         self._gradient_maps(grads, plan, batch, maps, raw)
         keep_k = class_targets is not None and class_targets.shape[1] > 1 or _asks_several(targets)
         shape = (lambda x: x) if keep_k else (lambda x: x[:, 0])
-        maps = {m: normalize_maps(shape(maps[m]), normalize_per) for m in plan.methods}
+        maps = {m: normalize_maps(shape(maps[m]), options.normalize_per) for m in plan.methods}
         raw = {m: shape(raw[m]) for m in plan.methods}
         if class_targets is None:
             class_targets = torch.full((batch, per_class), -1, dtype=torch.long, device=logits.device)
@@ -182,7 +191,13 @@ class Explainer:
         )
 
     def _forward(
-        self, model_input: Tensor, tap: LayerTap | None, plan: PassPlan, rows: RowSplit, clip: Tensor, modules: list[nn.Module]
+        self,
+        model_input: Tensor,
+        tap: LayerTap | None,
+        plan: PassPlan,
+        rows: RowSplit,
+        clip: Tensor,
+        modules: list[nn.Module],
     ) -> Tensor:
         with ExitStack() as hooks:
             if tap is not None:
