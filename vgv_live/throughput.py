@@ -68,11 +68,13 @@ def measure_live(
     frames = np.random.default_rng(0).integers(0, 256, (DISTINCT_FRAMES, *frame_size, 3), dtype=np.uint8)
     count = _push_frames(ring, frames, seconds, fps)
     worker.stop(timeout=30.0)
+    if worker.error:
+        raise RuntimeError(worker.error)
     latencies = []
     while (result := results.get(timeout=0)) is not None:
         latencies.append(result.latency_s * 1000)
     if not latencies:
-        raise RuntimeError(worker.error or "the worker produced no result")
+        raise RuntimeError("the worker produced no result")
     return LiveFigures(
         model=name,
         device=str(model.device),
