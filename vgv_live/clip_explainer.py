@@ -71,7 +71,8 @@ class ClipExplainer:
         ]
         self._sync()
         prepared = time.monotonic()
-        explanation = self._explainer.explain(torch.cat(clips), targets=target, methods=(self.method,))
+        clip = clips[0] if len(clips) == 1 else torch.cat(clips)  # live: one window, no extra copy
+        explanation = self._explainer.explain(clip, targets=target, methods=(self.method,))
         size = reduced_size(windows[0][0].shape[1:3], self.map_long_side)
         maps = self._preprocess.maps_to_frame(explanation.maps[self.method], size)  # (n, T, h, w)
         maps = (maps.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()

@@ -68,8 +68,9 @@ class WindowExplainer:
         fusion = FrameFusion(plan, self.spec.num_classes, (self.spec.crop_size,) * 2, self.preprocessor.device)
         k = 0
         while starts := self._next_starts(buffer, k):
-            clips = torch.cat([buffer.clip(plan.samples(start, buffer.last)) for start in starts])
-            explanation = self.explainer.explain(clips, targets=self.target, methods=(self.method,))
+            clips = [buffer.clip(plan.samples(start, buffer.last)) for start in starts]
+            clip = clips[0] if len(clips) == 1 else torch.cat(clips)
+            explanation = self.explainer.explain(clip, targets=self.target, methods=(self.method,))
             for item, start in enumerate(starts):
                 fusion.add(start, explanation.probs[item], explanation.maps[self.method][item], buffer.last)
                 k += 1
