@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from vgv_core.errors import VGVError
-from vgv_core.settings_keys import check_known_keys
+from vgv_core.settings_keys import check_known_keys, read_settings_file
 
 
 class ConfigError(VGVError, ValueError):
@@ -89,14 +89,9 @@ class LiveConfig:
 
 def load_toml(path: str | Path) -> dict[str, Any]:
     """Settings from a TOML file, checked against LiveConfig's field names."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    return check_known_keys(data, LiveConfig, f"config file {path}", ConfigError)
+    what = f"config file {path}"
+    data = read_settings_file(Path(path), tomllib.loads, (tomllib.TOMLDecodeError,), "TOML", what, ConfigError)
+    return check_known_keys(data, LiveConfig, what, ConfigError)
 
 
 def merge(file_settings: dict[str, Any], flag_settings: dict[str, Any]) -> LiveConfig:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from vgv_core.errors import ModelError
-from vgv_core.settings_keys import check_known_keys
+from vgv_core.settings_keys import check_known_keys, read_settings_file
 
 KINETICS_MEAN = (0.45, 0.45, 0.45)
 KINETICS_STD = (0.225, 0.225, 0.225)
@@ -89,13 +89,9 @@ class ModelSpec:
     @classmethod
     def from_json(cls, path: str | Path) -> "ModelSpec":
         path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise ModelError(f"model spec {path} does not exist") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ModelError(f"model spec {path} is not valid JSON: {exc}") from None
-        check_known_keys(data, cls, f"model spec {path}", ModelError)
+        what = f"model spec {path}"
+        data = read_settings_file(path, json.loads, (json.JSONDecodeError,), "JSON", what, ModelError)
+        check_known_keys(data, cls, what, ModelError)
         for required in ("arch", "num_classes"):
             if required not in data:
                 raise ModelError(f"model spec {path} lacks the required key {required!r}")

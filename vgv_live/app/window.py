@@ -17,7 +17,7 @@ from typing import Callable
 
 from PyQt6.QtCore import QSettings, Qt, QTimer, QUrl
 from PyQt6.QtGui import QAction, QDesktopServices, QKeySequence
-from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from vgv_live.app.background import BackgroundTask
 from vgv_live.app.caption import caption
@@ -36,6 +36,7 @@ from vgv_live.app.session import Outputs, Session
 from vgv_live.app.session_opener import ModelCache, open_session
 from vgv_live.app.status_line import status_text
 from vgv_live.app.video_view import VideoView
+from vgv_live.app.window_layout import arrange_docks, build_menus
 from vgv_live.config import LiveConfig
 from vgv_live.result import Result
 
@@ -43,7 +44,6 @@ DISPLAY_INTERVAL_MS = 16  # ~60 Hz: the display pulls at this rate, whatever the
 STATUS_INTERVAL_S = 0.25
 DEFAULT_SIZE = (1280, 800)
 CLOSE_TIMEOUT_S = 2.0
-DOCK_WIDTH = 340
 
 
 def stamp() -> str:
@@ -143,38 +143,19 @@ class MainWindow(QMainWindow):
         clip_layout.addWidget(self.importance)
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(self.panel)
-        controls = self._dock("Controls", scroll)
-        current = self._dock("Current clip", clip)
-        events = self._dock("Events", self.events)
-        self.splitDockWidget(controls, current, Qt.Orientation.Vertical)
-        self.tabifyDockWidget(current, events)
-        current.raise_()
-        self.resizeDocks([controls], [DOCK_WIDTH], Qt.Orientation.Horizontal)
-        self.resizeDocks([controls, current], [3, 2], Qt.Orientation.Vertical)
-        self.docks = [controls, current, events]
+        self.docks = arrange_docks(self, scroll, clip, self.events)
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status, stretch=1)
 
-    def _dock(self, title: str, widget: QWidget) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(title.lower().replace(" ", "_"))  # saveState() keys docks by name
-        dock.setWidget(widget)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        return dock
-
     def _build_menus(self) -> None:
-        menus = {
+        build_menus(self, {
             "&File": [self.open_file_action, self.open_url_action, self.open_camera_action, None,
                       self.open_model_action, self.open_checkpoint_action, None, self.quit_action],
             "&Playback": [self.pause_action, self.back_action, self.forward_action, self.faster_action,
                           self.slower_action],
             "&Output": [self.record_action, self.snapshot_action],
             "&View": [dock.toggleViewAction() for dock in self.docks],
-        }
-        for title, actions in menus.items():
-            menu = self.menuBar().addMenu(title)
-            for action in actions:
-                menu.addSeparator() if action is None else menu.addAction(action)
+        })
 
     def _wire(self) -> None:
         panel = self.panel
