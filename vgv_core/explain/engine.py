@@ -26,7 +26,7 @@ from torch import Tensor
 
 from vgv_core.errors import ClipError, MethodError
 from vgv_core.explain.cam import class_activation_map
-from vgv_core.explain.depthwise import DepthwiseInputGradient
+from vgv_core.explain.cpu_convolution import CpuConvolutionRouter
 from vgv_core.explain.guided import RowSplit, guided_rules
 from vgv_core.explain.layer_tap import LayerTap, detect_layer, resolve_layer
 from vgv_core.explain.maps import (
@@ -42,8 +42,8 @@ from vgv_core.explain.model_state import evaluation_mode
 from vgv_core.explain.targets import Targets, resolve_class_targets
 
 AMP_DTYPES = {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}
-# Where the depthwise input-gradient rule beats PyTorch's own backward (docs/performance.md).
-DEPTHWISE_RULE_DEVICES = {"cpu"}
+# Where the convolution rules beat PyTorch's own kernels (docs/performance.md).
+CONVOLUTION_RULE_DEVICES = {"cpu"}
 SHAPE_ERRORS = ("Output size is too small", "Kernel size can't be greater", "smaller than kernel", "must be greater than")
 
 
@@ -113,6 +113,7 @@ class Explainer:
         self.model = model
         self.amp = amp
         self._layer = resolve_layer(model, target_layer)
+        self._convolutions = CpuConvolutionRouter()
         self._in_channels = next(
             (m.in_channels for m in model.modules() if isinstance(getattr(m, "in_channels", None), int)), None
         )
@@ -204,8 +205,8 @@ class Explainer:
                 hooks.enter_context(tap.attached())
             if plan.guided:
                 hooks.enter_context(guided_rules(modules, rows))
-            if (plan.guided or plan.saliency) and model_input.device.type in DEPTHWISE_RULE_DEVICES:
-                hooks.enter_context(DepthwiseInputGradient())
+            if model_input.device.type in CONVOLUTION_RULE_DEVICES:
+                hooks.enter_context(self._convolutions.applied(model_input, plan.guided or plan.saliency))
             if self.amp is not None:
                 hooks.enter_context(torch.autocast(model_input.device.type, dtype=AMP_DTYPES[self.amp]))
             try:

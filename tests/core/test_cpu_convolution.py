@@ -1,0 +1,145 @@
+"""The CPU convolution rules used inside explanations give PyTorch's values and gradients."""
+
+import pytest
+import torch
+import torch.nn as nn
+from torch.overrides import _get_current_function_mode_stack
+
+from vgv_core.explain.cpu_convolution import CpuConvolutionRouter, CpuConvolutionRules, FlippedKernels
+
+DEPTHWISE = [  # (kernel, padding): X3D's 3x3x3 and 5x1x1 temporal convs, and uneven padding
+    ((3, 3, 3), (1, 1, 1)),
+    ((5, 1, 1), (2, 0, 0)),
+    ((3, 3, 3), (0, 1, 2)),
+]
+# Dense with small maps, where PyTorch's heuristic picks its native kernel: R3D's layer3 and
+# layer4 shapes, scaled down, and R(2+1)D's separate spatial and temporal kernels.
+SMALL_DENSE = [
+    (nn.Conv3d(32, 24, 3, padding=1), (4, 7, 7)),
+    (nn.Conv3d(16, 16, (1, 3, 3), padding=(0, 1, 1), bias=False), (4, 6, 5)),
+    (nn.Conv3d(16, 8, (3, 1, 1), padding=(1, 0, 0)), (4, 6, 6)),
+]
+LEFT_TO_PYTORCH = [  # strided depthwise, strided dense, pointwise, grouped, padding beyond the kernel, large maps
+    (nn.Conv3d(6, 6, 3, stride=(1, 2, 2), padding=1, groups=6), (1, 4, 5, 5)),
+    (nn.Conv3d(6, 8, 3, stride=2, padding=1), (1, 4, 5, 5)),
+    (nn.Conv3d(6, 8, 1), (1, 4, 5, 5)),
+    (nn.Conv3d(6, 12, 3, padding=1, groups=3), (1, 4, 5, 5)),
+    (nn.Conv3d(6, 6, 1, padding=1, groups=6), (1, 4, 5, 5)),
+    (nn.Conv3d(64, 8, 3, padding=1), (1, 16, 21, 21)),  # N*C*D*H = 21504 > 20480
+    (nn.Conv3d(6, 8, 3, padding=1), (2, 4, 5, 5)),  # batch 2: PyTorch already uses oneDNN
+]
+
+
+def _run(conv: nn.Module, x: torch.Tensor, grad: torch.Tensor, rules: CpuConvolutionRules | None, batched=False):
+    leaf = x.detach().requires_grad_()
+    if rules is None:
+        out = conv(leaf)
+    else:
+        with rules:
+            out = conv(leaf)
+    return out, torch.autograd.grad(out, leaf, grad, is_grads_batched=batched)[0]
+
+
+def _rules(input_gradient: bool = True) -> CpuConvolutionRules:
+    return CpuConvolutionRules(input_gradient, FlippedKernels())
+
+
+def _assert_same_as_pytorch(conv: nn.Module, x: torch.Tensor, batched: bool = False, grads=None):
+    with torch.no_grad():
+        shape = conv(x).shape
+    grads = torch.randn((3,) + tuple(shape) if batched else shape) if grads is None else grads
+    rules = _rules()
+    out, ours = _run(conv, x, grads, rules, batched)
+    reference_out, theirs = _run(conv, x, grads, None, batched)
+    assert rules.routed == 1
+    torch.testing.assert_close(out, reference_out, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
+    return out
+
+
+@pytest.mark.parametrize("kernel,padding", DEPTHWISE)
+def test_depthwise_input_gradient_equals_pytorch(kernel, padding):
+    torch.manual_seed(0)
+    out = _assert_same_as_pytorch(nn.Conv3d(6, 6, kernel, padding=padding, groups=6), torch.randn(2, 6, 7, 9, 8))
+    assert "FlippedKernelConv" in type(out.grad_fn).__name__
+
+
+@pytest.mark.parametrize("conv,grid", SMALL_DENSE, ids=str)
+def test_small_dense_convolution_equals_pytorch(conv, grid):
+    torch.manual_seed(1)
+    out = _assert_same_as_pytorch(conv, torch.randn(1, conv.in_channels, *grid))
+    assert "FlippedKernelConv" in type(out.grad_fn).__name__
+
+
+def test_small_dense_forward_only_runs_onednn_with_its_own_backward():
+    torch.manual_seed(2)
+    conv, grid = SMALL_DENSE[0]
+    x = torch.randn(1, conv.in_channels, *grid)
+    rules = _rules(input_gradient=False)
+    out, ours = _run(conv, x, torch.ones(conv(x).shape), rules)
+    assert rules.routed == 1 and "FlippedKernelConv" not in type(out.grad_fn).__name__
+    torch.testing.assert_close(ours, _run(conv, x, torch.ones(out.shape), None)[1], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("conv,shape", LEFT_TO_PYTORCH, ids=str)
+def test_other_convolutions_are_left_to_pytorch(conv, shape):
+    rules = _rules()
+    with rules:
+        out = conv(torch.randn(shape[0], conv.in_channels, *shape[1:], requires_grad=True))
+    assert rules.routed == 0
+    assert type(out.grad_fn).__name__ == "ConvolutionBackward0"
+
+
+@pytest.mark.parametrize("conv", [nn.Conv3d(4, 4, 3, padding=1, groups=4), SMALL_DENSE[0][0]], ids=["depthwise", "dense"])
+def test_several_gradients_batched_equal_pytorch(conv):
+    torch.manual_seed(3)
+    _assert_same_as_pytorch(conv, torch.randn(1, conv.in_channels, 4, 6, 6), batched=True)
+
+
+def test_changed_weights_are_followed():
+    """The flipped kernel is cached across passes; an in-place weight update must rebuild it."""
+    torch.manual_seed(4)
+    conv, grid = SMALL_DENSE[0]
+    conv = nn.Conv3d(conv.in_channels, conv.out_channels, 3, padding=1)
+    x = torch.randn(1, conv.in_channels, *grid)
+    kernels = FlippedKernels()
+    grad = torch.randn(conv(x).shape)
+    _run(conv, x, grad, CpuConvolutionRules(True, kernels))
+    with torch.no_grad():
+        conv.weight.mul_(-2)
+    _, ours = _run(conv, x, grad, CpuConvolutionRules(True, kernels))
+    torch.testing.assert_close(ours, _run(conv, x, grad, None)[1], rtol=1e-5, atol=1e-5)
+
+
+def test_bf16_autocast_depthwise_gradient_is_close():
+    torch.manual_seed(5)
+    conv = nn.Conv3d(6, 6, 3, padding=1, groups=6)
+    x, grad = torch.randn(1, 6, 5, 8, 8), torch.ones(1, 6, 5, 8, 8, dtype=torch.bfloat16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        _, ours = _run(conv, x, grad, _rules())
+        _, theirs = _run(conv, x, grad, None)
+    torch.testing.assert_close(ours.float(), theirs.float(), rtol=2e-2, atol=2e-2)
+
+
+def test_dense_convolutions_under_autocast_are_left_to_pytorch():
+    conv, grid = SMALL_DENSE[0]
+    rules = _rules()
+    with torch.autocast("cpu", dtype=torch.bfloat16), rules:
+        conv(torch.randn(1, conv.in_channels, *grid, requires_grad=True))
+    assert rules.routed == 0
+
+
+def test_router_stops_intercepting_shapes_it_had_nothing_for():
+    """Intercepting costs Python time per op, so the router drops the rules for a shape once
+    a pass of it routed nothing, and keeps them where they routed something."""
+    net = nn.Sequential(nn.Conv3d(3, 4, 1), nn.ReLU(), nn.Conv3d(4, 4, 3, padding=1))
+    router = CpuConvolutionRouter()
+    rules_active = []
+    net[1].register_forward_hook(
+        lambda *_: rules_active.append(any(isinstance(m, CpuConvolutionRules) for m in _get_current_function_mode_stack()))
+    )
+    for batch in (1, 1, 2, 2):
+        x = torch.randn(batch, 3, 4, 5, 5, requires_grad=True)
+        with router.applied(x, input_gradient=True):
+            net(x)
+    assert rules_active == [True, True, True, False]
