@@ -33,7 +33,7 @@ def write_spec(folder: Path) -> Path:
     path = folder / "tiny_spec.json"
     path.write_text(json.dumps(TINY_SPEC))
     torch.manual_seed(0)
-    torch.save(load_model(str(path)).net.state_dict(), folder / "tiny.pt")
+    torch.save(load_model(str(path), device="cpu").net.state_dict(), folder / "tiny.pt")
     path.write_text(json.dumps({**TINY_SPEC, "weights": "tiny.pt"}))
     return path
 

@@ -13,7 +13,7 @@ from vgv_core.explain import Explainer
 @pytest.fixture(scope="module")
 def x3d():
     torch.manual_seed(0)
-    return load_model("x3d_xs", num_classes=5)
+    return load_model("x3d_xs", num_classes=5, device="cpu")
 
 
 def test_wrong_rank(x3d):
@@ -71,15 +71,15 @@ def test_target_list_of_wrong_length(x3d):
 
 def test_missing_checkpoint(tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
-        load_model("x3d_xs", num_classes=5, checkpoint=tmp_path / "nope.pt")
+        load_model("x3d_xs", num_classes=5, checkpoint=tmp_path / "nope.pt", device="cpu")
 
 
 def test_checkpoint_with_other_class_count_names_head_and_shapes(tmp_path, x3d):
-    other = load_model("x3d_xs", num_classes=7)
+    other = load_model("x3d_xs", num_classes=7, device="cpu")
     path = tmp_path / "seven.pt"
     torch.save(other.net.state_dict(), path)
     with pytest.raises(CheckpointError, match=r"blocks\.5\.proj\.weight: checkpoint \(7, 2048\) vs model \(5, 2048\)"):
-        load_model("x3d_xs", num_classes=5, checkpoint=path)
+        load_model("x3d_xs", num_classes=5, checkpoint=path, device="cpu")
 
 
 class Payload:
@@ -90,21 +90,21 @@ def test_pickle_that_is_not_weights_is_refused(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"state_dict": {}, "payload": Payload()}, path)
     with pytest.raises(CheckpointError, match="refused: it holds objects other than weights"):
-        load_model("x3d_xs", num_classes=5, checkpoint=path)
+        load_model("x3d_xs", num_classes=5, checkpoint=path, device="cpu")
 
 
 def test_plain_pickle_file_is_refused(tmp_path):
     path = tmp_path / "plain.pkl"
     path.write_bytes(pickle.dumps(Payload()))
     with pytest.raises(CheckpointError):
-        load_model("x3d_xs", num_classes=5, checkpoint=path)
+        load_model("x3d_xs", num_classes=5, checkpoint=path, device="cpu")
 
 
 def test_text_file_as_checkpoint(tmp_path):
     path = tmp_path / "notes.pt"
     path.write_text("hello")
     with pytest.raises(CheckpointError, match="not a PyTorch weights file"):
-        load_model("x3d_xs", num_classes=5, checkpoint=path)
+        load_model("x3d_xs", num_classes=5, checkpoint=path, device="cpu")
 
 
 def test_cam_layer_without_spatial_axes(x3d):

@@ -14,7 +14,7 @@ ALL_GRADIENT_METHODS = ("gradcam", "guided_backprop", "guided_gradcam", "salienc
 @pytest.fixture(scope="module")
 def net():
     torch.manual_seed(0)
-    return load_model("r3d_18", num_classes=6).net
+    return load_model("r3d_18", num_classes=6, device="cpu").net
 
 
 class Counter:
@@ -88,7 +88,7 @@ def _assert_same(before, after):
 
 @pytest.mark.parametrize("arch", ["r3d_18", "x3d_xs"])
 def test_model_untouched_after_explain(arch):
-    net = load_model(arch, num_classes=4).net
+    net = load_model(arch, num_classes=4, device="cpu").net
     net.train()  # a model handed over in training mode stays in training mode
     net.blocks[0].conv.requires_grad_(False) if arch == "x3d_xs" else net.stem[0].requires_grad_(False)
     before = _snapshot(net)
@@ -98,7 +98,7 @@ def test_model_untouched_after_explain(arch):
 
 
 def test_model_untouched_when_explain_raises():
-    net = load_model("x3d_xs", num_classes=4).net
+    net = load_model("x3d_xs", num_classes=4, device="cpu").net
     before = _snapshot(net)
     with pytest.raises(ClipError):
         Explainer(net).explain(torch.randn(1, 3, 2, 160, 160), methods=ALL_GRADIENT_METHODS)

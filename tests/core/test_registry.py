@@ -11,7 +11,7 @@ from vgv_core.models import ARCHS
 @pytest.mark.parametrize("arch", list(ARCHS))
 def test_arch_explains_native_clip(arch):
     torch.manual_seed(0)
-    vm = load_model(arch, num_classes=3)
+    vm = load_model(arch, num_classes=3, device="cpu")
     spec = vm.spec
     clip = torch.randn(1, 3, spec.clip_len, spec.crop_size, spec.crop_size)
     e = Explainer(vm.net).explain(clip, methods=("gradcam", "guided_backprop", "guided_gradcam"))

@@ -30,7 +30,7 @@ def spec_path(tmp_path_factory):
 @pytest.fixture(scope="module")
 def model(spec_path):
     torch.manual_seed(0)
-    return load_model(str(spec_path)).net
+    return load_model(str(spec_path), device="cpu").net
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 
 Where PyTorch's CPU kernels leave time on the table for the shapes video models run at
 batch 1 (figures in docs/performance.md):
-- Pointwise (1x1x1) convolutions, the bulk of X3D: the backward of PyTorch's kernel for
-  them runs 1.5-12x slower than the one matrix product it amounts to. They run as that
-  product, whose autograd backward is again one product.
 - Depthwise 3x3x3 and 5x1x1 convolutions (X3D): the backward kernel for their input
   gradient runs 2-3x slower than their forward.
 - Dense convolutions with small maps (R3D's layer3 and layer4): PyTorch's heuristic picks
@@ -16,8 +13,9 @@ gradient correlated with the flipped kernel whose in and out channels are swappe
 each group, padded by ``kernel - 1 - padding``. Depthwise and small dense convolutions
 asking for an input gradient run through `_FlippedKernelConv`, whose backward is that
 forward convolution. Forward values equal PyTorch's up to float rounding; no weight
-gradient is computed there (the engine never asks for one). Strided convolutions and
-large dense maps gain nothing from these tricks and are left alone.
+gradient is computed there (the engine never asks for one). Strided convolutions, large
+dense maps and pointwise convolutions (tried as one matrix product) gained nothing
+end to end and are left alone.
 """
 
 from __future__ import annotations
@@ -39,7 +37,6 @@ Convolution = Callable[[Tensor, Tensor, Tensor | None, tuple[int, int, int], int
 
 
 class Route(Enum):
-    POINTWISE = "pointwise"
     DEPTHWISE = "depthwise"
     SMALL_DENSE = "small dense"
 
@@ -50,18 +47,6 @@ def _pytorch_conv(x: Tensor, weight: Tensor, bias: Tensor | None, padding: tuple
 
 def _onednn_conv(x: Tensor, weight: Tensor, bias: Tensor | None, padding: tuple[int, int, int], groups: int) -> Tensor:
     return torch.ops.aten.mkldnn_convolution(x, weight, bias, list(padding), [1, 1, 1], [1, 1, 1], groups)
-
-
-def pointwise_conv(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    """A 1x1x1 convolution of a contiguous (N, C, T, H, W) clip as one (batched) matrix product."""
-    batch, channels, *grid = x.shape
-    if batch == 1:  # views only: indexing would make autograd copy the gradient back
-        out = torch.mm(weight.flatten(1), x.view(channels, -1)).view(1, -1, *grid)
-    else:  # torch.matmul would fold the batch into rows, which copies the clip
-        out = torch.bmm(weight.flatten(1).expand(batch, -1, -1), x.flatten(2)).unflatten(2, grid)
-    if bias is not None:
-        out = out + bias[:, None, None, None]
-    return out
 
 
 def flipped_kernel(weight: Tensor, groups: int) -> Tensor:
@@ -128,9 +113,7 @@ def route_of(call: dict) -> Route | None:
     channels = x.shape[1]
     if groups == channels and weight.shape[0] == channels and weight.shape[1] == 1:
         return Route.DEPTHWISE
-    if groups != 1:
-        return None
-    if weight.shape[2:].numel() == 1:
+    if groups != 1 or weight.shape[2:].numel() == 1:
         return None
     if x.dtype != torch.float32 or weight.dtype != torch.float32 or torch.is_autocast_enabled("cpu"):
         return None
@@ -163,8 +146,6 @@ class CpuConvolutionRules(TorchFunctionMode):
 
     def _run(self, route: Route, call: dict) -> Tensor:
         x, weight, bias, padding, groups = (call[k] for k in ("input", "weight", "bias", "padding", "groups"))
-        if route is Route.POINTWISE:
-            return pointwise_conv(x, weight, bias)
         conv = _pytorch_conv if route is Route.DEPTHWISE else _onednn_conv
         if not self.input_gradient:  # oneDNN's forward, differentiable as it is
             return conv(x, weight, bias, padding, groups)
