@@ -1,7 +1,12 @@
 """`vgv bench` times every variant in one process and writes ratios to JSON and Markdown."""
 
+import gc
 import json
+import time
 
+import torch
+
+from vgv_core.benchmark.timing import MIN_SAMPLE_SECONDS, time_round_robin
 from vgv_core.cli import main
 
 
@@ -33,3 +38,23 @@ def test_bench_live_pushes_frames_through_the_worker(tmp_path):
     assert figures["explanations_per_s"] == figures["explanations"] / 2
     assert 0 < figures["latency_p50_ms"] <= figures["latency_p95_ms"] <= figures["latency_max_ms"]
     assert "| x3d_xs | 4x160x160 | gradcam | 15 |" in report.read_text()
+
+
+def test_fast_variants_are_called_back_to_back_and_timed_per_call():
+    calls = {"fast": 0, "slow": 0}
+    collector_on = []
+
+    def fast():
+        calls["fast"] += 1
+        collector_on.append(gc.isenabled())
+
+    def slow():
+        calls["slow"] += 1
+        time.sleep(MIN_SAMPLE_SECONDS + 0.05)
+
+    samples, failures = time_round_robin({"fast": fast, "slow": slow}, torch.device("cpu"), repeats=3, warmup=1)
+    assert failures == {}
+    assert calls["slow"] == 1 + 1 + 3  # warm-up, sizing the sample, one call per sample
+    assert calls["fast"] > 100 + 1 + 1
+    assert all(s < 0.01 for s in samples["fast"]) and all(s >= MIN_SAMPLE_SECONDS for s in samples["slow"])
+    assert not any(collector_on[1:])  # only the warm-up call runs with the garbage collector on

@@ -3,9 +3,10 @@
 import pytest
 import torch
 import torch.nn as nn
-from torch.overrides import _get_current_function_mode_stack
+import torch.nn.functional as F
 
 from vgv_core.explain.cpu_convolution import CpuConvolutionRouter, CpuConvolutionRules, FlippedKernels
+from vgv_core.explain.function_rules import FunctionRules
 
 DEPTHWISE = [  # (kernel, padding): X3D's 3x3x3 and 5x1x1 temporal convs, and uneven padding
     ((3, 3, 3), (1, 1, 1)),
@@ -35,7 +36,7 @@ def _run(conv: nn.Module, x: torch.Tensor, grad: torch.Tensor, rules: CpuConvolu
     if rules is None:
         out = conv(leaf)
     else:
-        with rules:
+        with FunctionRules({F.conv3d: rules}):
             out = conv(leaf)
     return out, torch.autograd.grad(out, leaf, grad, is_grads_batched=batched)[0]
 
@@ -84,7 +85,7 @@ def test_small_dense_forward_only_runs_onednn_with_its_own_backward():
 @pytest.mark.parametrize("conv,shape", LEFT_TO_PYTORCH, ids=str)
 def test_other_convolutions_are_left_to_pytorch(conv, shape):
     rules = _rules()
-    with rules:
+    with FunctionRules({F.conv3d: rules}):
         out = conv(torch.randn(shape[0], conv.in_channels, *shape[1:], requires_grad=True))
     assert rules.routed == 0
     assert type(out.grad_fn).__name__ == "ConvolutionBackward0"
@@ -124,7 +125,7 @@ def test_bf16_autocast_depthwise_gradient_is_close():
 def test_dense_convolutions_under_autocast_are_left_to_pytorch():
     conv, grid = SMALL_DENSE[0]
     rules = _rules()
-    with torch.autocast("cpu", dtype=torch.bfloat16), rules:
+    with torch.autocast("cpu", dtype=torch.bfloat16), FunctionRules({F.conv3d: rules}):
         conv(torch.randn(1, conv.in_channels, *grid, requires_grad=True))
     assert rules.routed == 0
 
@@ -134,12 +135,11 @@ def test_router_stops_intercepting_shapes_it_had_nothing_for():
     a pass of it routed nothing, and keeps them where they routed something."""
     net = nn.Sequential(nn.Conv3d(3, 4, 1), nn.ReLU(), nn.Conv3d(4, 4, 3, padding=1))
     router = CpuConvolutionRouter()
-    rules_active = []
-    net[1].register_forward_hook(
-        lambda *_: rules_active.append(any(isinstance(m, CpuConvolutionRules) for m in _get_current_function_mode_stack()))
-    )
+    handed_over = []
     for batch in (1, 1, 2, 2):
         x = torch.randn(batch, 3, 4, 5, 5, requires_grad=True)
-        with router.applied(x, input_gradient=True):
-            net(x)
-    assert rules_active == [True, True, True, False]
+        with router.applied(x, input_gradient=True) as handlers:
+            handed_over.append(list(handlers))
+            with FunctionRules(handlers):
+                net(x)
+    assert handed_over == [[F.conv3d], [F.conv3d], [F.conv3d], []]

@@ -27,8 +27,9 @@ from typing import Callable, Iterator, Sequence
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.overrides import TorchFunctionMode
 from torch.utils.weak import WeakIdKeyDictionary
+
+from vgv_core.explain.function_rules import Handler
 
 # PyTorch runs dense batch-1 convolutions up to this N*C*D*H with its native kernel.
 NATIVE_KERNEL_MAX_SIZE = 20480
@@ -122,21 +123,20 @@ def route_of(call: dict) -> Route | None:
     return Route.SMALL_DENSE if native and torch.backends.mkldnn.is_available() else None
 
 
-class CpuConvolutionRules(TorchFunctionMode):
-    """Route stride-1 ``conv3d`` calls through the faster kernels of the module doc.
-    ``input_gradient``: whether the pass will ask for the input gradient; without it only
-    the forward kernel choice matters. ``routed`` counts the calls taken over."""
+class CpuConvolutionRules:
+    """The `FunctionRules` handler for ``F.conv3d``: routes stride-1 convolutions through the
+    faster kernels of the module doc. ``input_gradient``: whether the pass will ask for the
+    input gradient; without it only the forward kernel choice matters. ``routed`` counts
+    the calls taken over."""
 
     def __init__(self, input_gradient: bool, kernels: FlippedKernels) -> None:
-        super().__init__()
         self.input_gradient = input_gradient
         self.kernels = kernels
         self.routed = 0
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
+    def __call__(self, func, args: tuple, kwargs: dict) -> Tensor:
         x = args[0] if args else kwargs.get("input")
-        if func is F.conv3d and isinstance(x, Tensor) and x.requires_grad and torch.is_grad_enabled():
+        if isinstance(x, Tensor) and x.requires_grad and torch.is_grad_enabled():
             call = _parse_call(args, kwargs)
             route = route_of(call) if call is not None else None
             if route is not None and (route is not Route.DEPTHWISE or self.input_gradient):
@@ -163,12 +163,12 @@ class CpuConvolutionRouter:
         self._useful: dict[tuple, bool] = {}
 
     @contextmanager
-    def applied(self, model_input: Tensor, input_gradient: bool) -> Iterator[None]:
+    def applied(self, model_input: Tensor, input_gradient: bool) -> Iterator[dict[Callable, Handler]]:
+        """The handlers for the pass's `FunctionRules` mode (none where they are of no use)."""
         key = (input_gradient, tuple(model_input.shape), model_input.dtype)
         if not self._useful.get(key, True):
-            yield
+            yield {}
             return
         rules = CpuConvolutionRules(input_gradient, self.kernels)
-        with rules:
-            yield
+        yield {F.conv3d: rules}
         self._useful[key] = rules.routed > 0

@@ -27,6 +27,7 @@ from torch import Tensor
 from vgv_core.errors import ClipError, MethodError
 from vgv_core.explain.cam import class_activation_map
 from vgv_core.explain.cpu_convolution import CpuConvolutionRouter
+from vgv_core.explain.function_rules import FunctionRules
 from vgv_core.explain.guided import RowSplit, guided_rules
 from vgv_core.explain.layer_tap import LayerTap, detect_layer, resolve_layer
 from vgv_core.explain.maps import (
@@ -203,10 +204,13 @@ class Explainer:
         with ExitStack() as hooks:
             if tap is not None:
                 hooks.enter_context(tap.attached())
+            handlers = {}
             if plan.guided:
-                hooks.enter_context(guided_rules(modules, rows))
+                handlers |= hooks.enter_context(guided_rules(modules, rows))
             if model_input.device.type in CONVOLUTION_RULE_DEVICES:
-                hooks.enter_context(self._convolutions.applied(model_input, plan.guided or plan.saliency))
+                handlers |= hooks.enter_context(self._convolutions.applied(model_input, plan.guided or plan.saliency))
+            if handlers:
+                hooks.enter_context(FunctionRules(handlers))
             if self.amp is not None:
                 hooks.enter_context(torch.autocast(model_input.device.type, dtype=AMP_DTYPES[self.amp]))
             try:

@@ -10,7 +10,7 @@ Rule per activation type (x: the gate's input, g: the gradient arriving at its o
 How it is applied, without swapping modules:
 - functional calls (``F.relu``, ``torch.relu``, ``Tensor.relu_``, ``F.silu``, ``F.gelu``,
   ``F.hardswish``, which is also what ``nn.ReLU``/``nn.SiLU``/``nn.GELU``/``nn.Hardswish``
-  call, in-place or not) are intercepted by a TorchFunctionMode;
+  call, in-place or not) are intercepted by the pass's TorchFunctionMode (`FunctionRules`);
 - pytorchvideo's ``Swish`` runs a custom autograd Function, so a forward hook on each
   Swish module replaces its output.
 Both are removed when the context exits, also on error. The rule only changes the
@@ -30,7 +30,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from torch.overrides import TorchFunctionMode
+
+from vgv_core.explain.function_rules import Handler
 
 @dataclass(frozen=True)
 class Gate:
@@ -104,37 +105,27 @@ def _apply_gate(x: Tensor, kind: str, rows: RowSplit, inplace: bool) -> Tensor:
     return x.copy_(out) if inplace else out
 
 
-_RELU_FUNCTIONS = {F.relu, torch.relu, Tensor.relu}
-_RELU_INPLACE_FUNCTIONS = {F.relu_, torch.relu_, Tensor.relu_}
+# torch function -> (gate kind, always in place)
+_GATE_FUNCTIONS = {
+    F.relu: ("relu", False), torch.relu: ("relu", False), Tensor.relu: ("relu", False),
+    F.relu_: ("relu", True), torch.relu_: ("relu", True), Tensor.relu_: ("relu", True),
+    F.silu: ("silu", False), F.hardswish: ("hardswish", False), F.gelu: ("gelu", False),
+}
 
 
-class _GuidedFunctionMode(TorchFunctionMode):
-    def __init__(self, rows: RowSplit) -> None:
-        super().__init__()
-        self.rows = rows
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        kind, inplace = self._gate_of(func, kwargs)
+def _gate_handler(rows: RowSplit) -> Handler:
+    def handle(func, args: tuple, kwargs: dict):
         x = args[0] if args else None
-        if kind is None or not isinstance(x, Tensor) or not (x.requires_grad and torch.is_grad_enabled()):
+        if not isinstance(x, Tensor) or not (x.requires_grad and torch.is_grad_enabled()):
             return func(*args, **kwargs)
-        return _apply_gate(x, kind, self.rows, inplace)
+        kind, inplace = _GATE_FUNCTIONS[func]
+        if kind == "gelu":
+            approximate = kwargs.get("approximate", args[1] if len(args) > 1 else "none")
+            return _apply_gate(x, "gelu_tanh" if approximate == "tanh" else "gelu", rows, False)
+        inplace = inplace or bool(kwargs.get("inplace", args[1] if len(args) > 1 else False))
+        return _apply_gate(x, kind, rows, inplace)
 
-    @staticmethod
-    def _gate_of(func, kwargs: dict) -> tuple[str | None, bool]:
-        inplace = bool(kwargs.get("inplace", False))
-        if func in _RELU_FUNCTIONS:
-            return "relu", inplace
-        if func in _RELU_INPLACE_FUNCTIONS:
-            return "relu", True
-        if func is F.silu:
-            return "silu", inplace
-        if func is F.hardswish:
-            return "hardswish", inplace
-        if func is F.gelu:
-            return ("gelu_tanh" if kwargs.get("approximate", "none") == "tanh" else "gelu"), False
-        return None, False
+    return handle
 
 
 def _swish_modules(modules: list[nn.Module]) -> list[nn.Module]:
@@ -146,8 +137,9 @@ def _swish_modules(modules: list[nn.Module]) -> list[nn.Module]:
 
 
 @contextmanager
-def guided_rules(modules: list[nn.Module], rows: RowSplit) -> Iterator[None]:
-    """Apply the guided rules to every gate the model (whose ``modules`` these are) runs inside this context."""
+def guided_rules(modules: list[nn.Module], rows: RowSplit) -> Iterator[dict[Callable, Handler]]:
+    """Apply the guided rules to every gate the model (whose ``modules`` these are) runs
+    inside this context. Yields the handlers for the pass's `FunctionRules` mode."""
 
     def swish_hook(module: nn.Module, inputs: tuple, output: Tensor) -> Tensor | None:
         x = inputs[0]
@@ -155,8 +147,7 @@ def guided_rules(modules: list[nn.Module], rows: RowSplit) -> Iterator[None]:
 
     handles = [m.register_forward_hook(swish_hook) for m in _swish_modules(modules)]
     try:
-        with _GuidedFunctionMode(rows):
-            yield
+        yield dict.fromkeys(_GATE_FUNCTIONS, _gate_handler(rows))
     finally:
         for handle in handles:
             handle.remove()
