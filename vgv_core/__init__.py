@@ -1,11 +1,7 @@
 """VideoGradVis core: models, one-pass explanations, rendering and video I/O (no Qt)."""
 
-import os
 import warnings
 
-# Idle OpenMP threads sleep instead of spinning: capture, worker and GUI threads share
-# the cores, and spinning workers slowed model calls several-fold on a busy 2-core box.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # pytorchvideo calls torch.jit.script at import, which warns with torch >= 2.9.
 warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
 

@@ -17,3 +17,11 @@
     headless       the runner behind `vgv-live SOURCE --headless`
     cli            `vgv-live`
 """
+
+import os
+
+# The app's capture, worker and GUI threads share the cores: idle OpenMP threads sleep
+# instead of spinning (spinning slowed model calls several-fold on a busy 2-core box).
+# Set before torch loads, which reads it once; a library import must not do this, as it
+# makes small models' passes up to 1.8x slower for everyone else in the process.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
