@@ -67,7 +67,16 @@ def machine_description(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda}), torch {torch.__version__}"
     threads = torch.get_num_threads()
-    return f"{platform.processor() or platform.machine()} CPU, {threads} threads, torch {torch.__version__}"
+    return f"CPU: {_cpu_model()} ({platform.machine()}), {threads} threads, torch {torch.__version__}"
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            names = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
+    except OSError:
+        names = []
+    return names[0] if names else platform.processor() or "CPU"
 
 
 def text_table(result: CaseResult) -> str:
