@@ -73,13 +73,14 @@ def _snapshot(net: nn.Module):
         "hooks": [
             (len(m._forward_hooks), len(m._forward_pre_hooks), len(m._backward_hooks)) for m in net.modules()
         ],
+        "instance attributes": [sorted(vars(m)) for m in net.modules()],  # no forward left patched
         "grads": [p.grad for p in net.parameters()],
         "state": {k: v.clone() for k, v in net.state_dict().items()},
     }
 
 
 def _assert_same(before, after):
-    for key in ("training", "requires_grad", "inplace", "hooks"):
+    for key in ("training", "requires_grad", "inplace", "hooks", "instance attributes"):
         assert before[key] == after[key], key
     assert all(g is None for g in after["grads"])
     for name, value in before["state"].items():

@@ -25,11 +25,12 @@ from enum import Enum
 from typing import Callable, Iterator, Sequence
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.weak import WeakIdKeyDictionary
 
-from vgv_core.explain.function_rules import Handler
+from vgv_core.explain.function_rules import Handler, patched_forwards
 
 # PyTorch runs dense batch-1 convolutions up to this N*C*D*H with its native kernel.
 NATIVE_KERNEL_MAX_SIZE = 20480
@@ -123,16 +124,15 @@ def route_of(call: dict) -> Route | None:
     return Route.SMALL_DENSE if native and torch.backends.mkldnn.is_available() else None
 
 
-class CpuConvolutionRules:
-    """The `FunctionRules` handler for ``F.conv3d``: routes stride-1 convolutions through the
-    faster kernels of the module doc. ``input_gradient``: whether the pass will ask for the
-    input gradient; without it only the forward kernel choice matters. ``routed`` counts
-    the calls taken over."""
+class CpuConvolutionRules(Handler):
+    """The handler for ``F.conv3d``: routes stride-1 convolutions through the faster kernels
+    of the module doc. ``input_gradient``: whether the pass will ask for the input gradient;
+    without it only the forward kernel choice matters. ``taken`` counts the calls routed."""
 
     def __init__(self, input_gradient: bool, kernels: FlippedKernels) -> None:
         self.input_gradient = input_gradient
         self.kernels = kernels
-        self.routed = 0
+        self.taken = 0
 
     def __call__(self, func, args: tuple, kwargs: dict) -> Tensor:
         x = args[0] if args else kwargs.get("input")
@@ -140,7 +140,7 @@ class CpuConvolutionRules:
             call = _parse_call(args, kwargs)
             route = route_of(call) if call is not None else None
             if route is not None and (route is not Route.DEPTHWISE or self.input_gradient):
-                self.routed += 1
+                self.taken += 1
                 return self._run(route, call)
         return func(*args, **kwargs)
 
@@ -153,22 +153,35 @@ class CpuConvolutionRules:
         return _FlippedKernelConv.apply(x, weight, bias, padding, groups, kernel, conv)
 
 
+def _conv_forward(module: nn.Conv3d, rules: CpuConvolutionRules) -> Callable[[Tensor], Tensor]:
+    def forward(x: Tensor) -> Tensor:
+        args = (x, module.weight, module.bias, module.stride, module.padding, module.dilation, module.groups)
+        return rules(F.conv3d, args, {})
+
+    return forward
+
+
 class CpuConvolutionRouter:
-    """One explainer's use of `CpuConvolutionRules`. Intercepting every op of a pass costs
-    Python time (a quarter of a small model's Grad-CAM pass), so once a pass of some input
-    shape has routed nothing, later passes of that shape run without the rules."""
+    """One explainer's use of `CpuConvolutionRules`. Intercepting convolutions costs Python
+    time, so once a pass of some input shape has routed nothing, later passes of that shape
+    run without the rules."""
 
     def __init__(self) -> None:
         self.kernels = FlippedKernels()
         self._useful: dict[tuple, bool] = {}
 
     @contextmanager
-    def applied(self, model_input: Tensor, input_gradient: bool) -> Iterator[dict[Callable, Handler]]:
-        """The handlers for the pass's `FunctionRules` mode (none where they are of no use)."""
+    def applied(
+        self, model_input: Tensor, input_gradient: bool, modules: list[nn.Module]
+    ) -> Iterator[dict[Callable, Handler]]:
+        """Route the ``nn.Conv3d`` modules among ``modules`` for the context, and yield the
+        handler for functional calls (none where the rules are of no use)."""
         key = (input_gradient, tuple(model_input.shape), model_input.dtype)
         if not self._useful.get(key, True):
             yield {}
             return
         rules = CpuConvolutionRules(input_gradient, self.kernels)
-        yield {F.conv3d: rules}
-        self._useful[key] = rules.routed > 0
+        convolutions = [m for m in modules if type(m) is nn.Conv3d and m.padding_mode == "zeros"]
+        with patched_forwards({m: _conv_forward(m, rules) for m in convolutions}):
+            yield {F.conv3d: rules}
+        self._useful[key] = rules.taken > 0

@@ -27,7 +27,7 @@ from torch import Tensor
 from vgv_core.errors import ClipError, MethodError
 from vgv_core.explain.cam import class_activation_map
 from vgv_core.explain.cpu_convolution import CpuConvolutionRouter
-from vgv_core.explain.function_rules import FunctionRules
+from vgv_core.explain.function_rules import FunctionRules, ModeNeed
 from vgv_core.explain.guided import RowSplit, guided_rules
 from vgv_core.explain.layer_tap import LayerTap, detect_layer, resolve_layer
 from vgv_core.explain.maps import (
@@ -115,6 +115,7 @@ class Explainer:
         self.amp = amp
         self._layer = resolve_layer(model, target_layer)
         self._convolutions = CpuConvolutionRouter()
+        self._mode_need = ModeNeed()
         self._in_channels = next(
             (m.in_channels for m in model.modules() if isinstance(getattr(m, "in_channels", None), int)), None
         )
@@ -204,21 +205,25 @@ class Explainer:
         with ExitStack() as hooks:
             if tap is not None:
                 hooks.enter_context(tap.attached())
+            input_gradient = plan.guided or plan.saliency
             handlers = {}
             if plan.guided:
                 handlers |= hooks.enter_context(guided_rules(modules, rows))
             if model_input.device.type in CONVOLUTION_RULE_DEVICES:
-                handlers |= hooks.enter_context(self._convolutions.applied(model_input, plan.guided or plan.saliency))
-            if handlers:
-                hooks.enter_context(FunctionRules(handlers))
+                handlers |= hooks.enter_context(self._convolutions.applied(model_input, input_gradient, modules))
+            kind = (plan.guided, input_gradient, tuple(model_input.shape), tuple(handlers))
+            mode = hooks.enter_context(FunctionRules(handlers)) if handlers and self._mode_need.needed(kind) else None
             if self.amp is not None:
                 hooks.enter_context(torch.autocast(model_input.device.type, dtype=AMP_DTYPES[self.amp]))
             try:
-                return self.model(model_input)
+                output = self.model(model_input)
             except RuntimeError as exc:
                 if any(marker in str(exc) for marker in SHAPE_ERRORS):
                     raise ClipError(self._too_small_message(clip, exc)) from None
                 raise
+            if mode is not None:
+                self._mode_need.record(kind, mode)
+            return output
 
     def _too_small_message(self, clip: Tensor, exc: Exception) -> str:
         spec = getattr(self.model, "vgv_spec", None)

@@ -7,12 +7,12 @@ Rule per activation type (x: the gate's input, g: the gradient arriving at its o
   derivative times the positive part of g, clamped at 0: ``relu(f'(x) * relu(g))``.
   For ReLU this reduces to the rule above, so all gates share one formula.
 
-How it is applied, without swapping modules:
+How it is applied, without swapping modules (see function_rules.py):
+- gate modules (``nn.ReLU``, ``nn.SiLU``, ``nn.GELU``, ``nn.Hardswish``, in-place or not,
+  and pytorchvideo's ``Swish``, which runs a custom autograd Function) get an
+  instance-level forward for the pass that applies the rule;
 - functional calls (``F.relu``, ``torch.relu``, ``Tensor.relu_``, ``F.silu``, ``F.gelu``,
-  ``F.hardswish``, which is also what ``nn.ReLU``/``nn.SiLU``/``nn.GELU``/``nn.Hardswish``
-  call, in-place or not) are intercepted by the pass's TorchFunctionMode (`FunctionRules`);
-- pytorchvideo's ``Swish`` runs a custom autograd Function, so a forward hook on each
-  Swish module replaces its output.
+  ``F.hardswish``) are intercepted by the pass's TorchFunctionMode (`FunctionRules`).
 Both are removed when the context exits, also on error. The rule only changes the
 backward: forward values are exactly those of the model.
 
@@ -31,7 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from vgv_core.explain.function_rules import Handler
+from vgv_core.explain.function_rules import Handler, patched_forwards
 
 @dataclass(frozen=True)
 class Gate:
@@ -113,41 +113,63 @@ _GATE_FUNCTIONS = {
 }
 
 
-def _gate_handler(rows: RowSplit) -> Handler:
-    def handle(func, args: tuple, kwargs: dict):
+class _GateHandler(Handler):
+    """The guided rule for functional gate calls."""
+
+    def __init__(self, rows: RowSplit) -> None:
+        self.rows = rows
+        self.taken = 0
+
+    def __call__(self, func, args: tuple, kwargs: dict):
         x = args[0] if args else None
         if not isinstance(x, Tensor) or not (x.requires_grad and torch.is_grad_enabled()):
             return func(*args, **kwargs)
+        self.taken += 1
         kind, inplace = _GATE_FUNCTIONS[func]
         if kind == "gelu":
             approximate = kwargs.get("approximate", args[1] if len(args) > 1 else "none")
-            return _apply_gate(x, "gelu_tanh" if approximate == "tanh" else "gelu", rows, False)
+            return _apply_gate(x, "gelu_tanh" if approximate == "tanh" else "gelu", self.rows, False)
         inplace = inplace or bool(kwargs.get("inplace", args[1] if len(args) > 1 else False))
-        return _apply_gate(x, kind, rows, inplace)
-
-    return handle
+        return _apply_gate(x, kind, self.rows, inplace)
 
 
-def _swish_modules(modules: list[nn.Module]) -> list[nn.Module]:
+def _module_gate(module: nn.Module) -> tuple[str, bool] | None:
+    """(gate kind, in place) of a gate module of a type whose forward is known, else None."""
+    kind = {nn.ReLU: "relu", nn.SiLU: "silu", nn.Hardswish: "hardswish"}.get(type(module))
+    if kind is not None:
+        return kind, module.inplace
+    if type(module) is nn.GELU:
+        return ("gelu_tanh" if module.approximate == "tanh" else "gelu"), False
+    if type(module) in _swish_types():  # pytorchvideo's Swish runs a custom autograd Function
+        return "silu", False
+    return None
+
+
+def _gate_forward(module: nn.Module, kind: str, inplace: bool, rows: RowSplit) -> Callable[[Tensor], Tensor]:
+    native = type(module).forward.__get__(module)
+
+    def forward(x: Tensor) -> Tensor:
+        if x.requires_grad and torch.is_grad_enabled():
+            return _apply_gate(x, kind, rows, inplace)
+        return native(x)
+
+    return forward
+
+
+def _swish_types() -> tuple[type, ...]:
     try:
         from pytorchvideo.layers.swish import Swish
     except ImportError:
-        return []
-    return [m for m in modules if isinstance(m, Swish)]
+        return ()
+    return (Swish,)
 
 
 @contextmanager
 def guided_rules(modules: list[nn.Module], rows: RowSplit) -> Iterator[dict[Callable, Handler]]:
     """Apply the guided rules to every gate the model (whose ``modules`` these are) runs
-    inside this context. Yields the handlers for the pass's `FunctionRules` mode."""
-
-    def swish_hook(module: nn.Module, inputs: tuple, output: Tensor) -> Tensor | None:
-        x = inputs[0]
-        return _apply_gate(x, "silu", rows, inplace=False) if x.requires_grad else None
-
-    handles = [m.register_forward_hook(swish_hook) for m in _swish_modules(modules)]
-    try:
-        yield dict.fromkeys(_GATE_FUNCTIONS, _gate_handler(rows))
-    finally:
-        for handle in handles:
-            handle.remove()
+    inside this context: gate modules through their forward, and the handler for functional
+    calls, yielded for the pass's `FunctionRules` mode."""
+    gates = {m: _module_gate(m) for m in modules}
+    forwards = {m: _gate_forward(m, *gate, rows) for m, gate in gates.items() if gate is not None}
+    with patched_forwards(forwards):
+        yield dict.fromkeys(_GATE_FUNCTIONS, _GateHandler(rows))
