@@ -96,7 +96,7 @@ def curve_pixels(area: np.ndarray, classes: int) -> int:
 def test_vgv_live_window_shows_moving_video_and_curves(xvfb, demo, tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "QT_QPA_PLATFORM"}
     env.update(DISPLAY=xvfb, XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_CACHE_HOME=str(tmp_path / "cache"))
+               XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONFAULTHANDLER="1")  # a crash leaves its stacks in the log
     log_path = tmp_path / "vgv-live.log"
     log = open(log_path, "wb")
     app = subprocess.Popen([sys.executable, "-m", "vgv_live", str(demo.video), "--model", demo.model, "--threads", "1"],
