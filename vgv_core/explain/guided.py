@@ -22,6 +22,7 @@ in the second), a gate that sees the forked batch applies the rule to its second
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -156,6 +157,7 @@ def _gate_forward(module: nn.Module, kind: str, inplace: bool, rows: RowSplit) -
     return forward
 
 
+@functools.cache
 def _swish_types() -> tuple[type, ...]:
     try:
         from pytorchvideo.layers.swish import Swish
