@@ -7,6 +7,7 @@ import torch.nn as nn
 from vgv_core import load_model
 from vgv_core.errors import ClipError
 from vgv_core.explain import Explainer
+from vgv_core.explain.class_batching import STRATEGIES, TRIALS
 
 ALL_GRADIENT_METHODS = ("gradcam", "guided_backprop", "guided_gradcam", "saliency")
 
@@ -49,20 +50,26 @@ def test_one_forward_one_autograd_call(net, monkeypatch, methods):
 
 
 def test_several_classes_one_forward_matches_separate_runs(net, monkeypatch):
+    """Every pass until the explainer has chosen how to batch the classes (each way tried
+    TRIALS times), and the chosen way after, gives the separate runs' gradients from one forward."""
     clip = torch.randn(2, 3, 8, 56, 56)
     ex = Explainer(net)
     separate = {c: ex.explain(clip, targets=c, methods=("gradcam", "guided_backprop")) for c in (1, 4)}
-    counter = Counter(monkeypatch, net)
-    try:
-        batched = ex.explain(clip, targets=[[1, 4], [1, 4]], methods=("gradcam", "guided_backprop"))
-    finally:
-        counter.handle.remove()
-    assert (counter.forwards, counter.autograd_calls) == (1, 1)
-    assert batched.maps["gradcam"].shape == (2, 2, 8, 56, 56)
-    assert batched.targets.tolist() == [[1, 4], [1, 4]]
-    for k, c in enumerate((1, 4)):
-        for method in ("gradcam", "guided_backprop"):
-            torch.testing.assert_close(batched.raw[method][:, k], separate[c].raw[method], rtol=1e-4, atol=1e-7)
+    autograd_calls = []
+    for _ in range(len(STRATEGIES) * TRIALS + 1):
+        counter = Counter(monkeypatch, net)
+        try:
+            batched = ex.explain(clip, targets=[[1, 4], [1, 4]], methods=("gradcam", "guided_backprop"))
+        finally:
+            counter.handle.remove()
+        assert counter.forwards == 1
+        autograd_calls.append(counter.autograd_calls)
+        assert batched.maps["gradcam"].shape == (2, 2, 8, 56, 56)
+        assert batched.targets.tolist() == [[1, 4], [1, 4]]
+        for k, c in enumerate((1, 4)):
+            for method in ("gradcam", "guided_backprop"):
+                torch.testing.assert_close(batched.raw[method][:, k], separate[c].raw[method], rtol=1e-4, atol=1e-7)
+    assert autograd_calls[: len(STRATEGIES) * TRIALS] == [1, 2] * TRIALS  # vmap: one call; loop: one per class
 
 
 def _snapshot(net: nn.Module):

@@ -85,8 +85,12 @@ class _FlippedKernelConv(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor):
         (kernel,) = ctx.saved_tensors
+        # Inside torch.func.vmap (several classes' gradients at once) oneDNN's convolution has
+        # no batching rule, and PyTorch would loop over the gradients with a warning; its own
+        # conv3d folds them into the batch (then large enough for PyTorch to pick oneDNN).
+        conv = _pytorch_conv if torch._C._functorch.is_batchedtensor(grad) else ctx.conv
         # under autocast the gradient may be bf16/fp16 (only PyTorch's own kernel runs there)
-        grad_input = ctx.conv(grad, kernel.to(grad.dtype), None, ctx.back_padding, ctx.groups)
+        grad_input = conv(grad, kernel.to(grad.dtype), None, ctx.back_padding, ctx.groups)
         return grad_input, None, None, None, None, None, None
 
 

@@ -9,8 +9,9 @@ How one pass serves methods that need different backward rules:
   trunk once.
 - With guided and saliency together the two rules differ through the whole trunk, so
   the batch is forked at the input (the pass then costs a batch of two clips).
-- K target classes per clip are one backward with K batched gradient outputs
-  (``is_grads_batched``), not K passes.
+- K target classes per clip share the one forward; their gradients come from one
+  vmapped backward or K backwards over the one graph, whichever is faster for the kind
+  of pass (class_batching.py), never from K passes.
 Gradients come from ``torch.autograd.grad`` on the layer output and the input only, so
 no parameter ``.grad`` is ever written.
 """
@@ -26,6 +27,7 @@ from torch import Tensor
 
 from vgv_core.errors import ClipError, MethodError
 from vgv_core.explain.cam import class_activation_map
+from vgv_core.explain.class_batching import ClassGradientChooser
 from vgv_core.explain.cpu_convolution import CpuConvolutionRouter
 from vgv_core.explain.function_rules import FunctionRules, ModeNeed
 from vgv_core.explain.guided import RowSplit, guided_rules
@@ -116,6 +118,7 @@ class Explainer:
         self._layer = resolve_layer(model, target_layer)
         self._convolutions = CpuConvolutionRouter()
         self._mode_need = ModeNeed()
+        self._class_gradients = ClassGradientChooser()
         self._in_channels = next(
             (m.in_channels for m in model.modules() if isinstance(getattr(m, "in_channels", None), int)), None
         )
@@ -253,8 +256,7 @@ class Explainer:
         if one_hot.shape[0] == 1:
             grads = torch.autograd.grad(output, inputs, one_hot[0])
             return class_targets, [g[None] for g in grads]
-        grads = torch.autograd.grad(output, inputs, one_hot, is_grads_batched=True)
-        return class_targets, list(grads)
+        return class_targets, list(self._class_gradients(output, inputs, one_hot))
 
     def _cams(self, tap: LayerTap, layer_grads: Tensor, plan: PassPlan, batch: int) -> dict[str, Tensor]:
         """Each CAM method's layer map, (B*K, t, h, w)."""
