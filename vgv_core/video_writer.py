@@ -7,6 +7,7 @@ process is interrupted, leaves no file under the final name.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -69,6 +70,7 @@ class AtomicVideoWriter:
             if self._sink.wait() != 0:
                 self._temp.unlink(missing_ok=True)
                 raise VideoError(f"ffmpeg failed to write {self.path}: {self._ffmpeg_error()}")
+            self._sink.stderr.close()
         else:
             self._sink.release()
         return publish(self._temp, self.path)
@@ -78,12 +80,16 @@ class AtomicVideoWriter:
         if self._ffmpeg:
             self._sink.kill()
             self._sink.wait()
+            with contextlib.suppress(BrokenPipeError):  # frames still buffered for the killed ffmpeg
+                self._sink.stdin.close()
+            self._sink.stderr.close()
         else:
             self._sink.release()
         self._temp.unlink(missing_ok=True)
 
     def _ffmpeg_error(self) -> str:
-        lines = self._sink.stderr.read().decode(errors="replace").strip().splitlines()
+        with self._sink.stderr as stream:
+            lines = stream.read().decode(errors="replace").strip().splitlines()
         return lines[-1] if lines else "no message"
 
     def __enter__(self) -> "AtomicVideoWriter":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -26,7 +27,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", nargs="+", type=int, default=[1], help="batch sizes (default: 1)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--repeats", type=int, default=5, help="timed rounds per variant (default: 5)")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed calls per variant first (default and least: 1)")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="untimed calls per variant first (default 3, least 1); with the call that sizes a sample, "
+        "enough for an explainer to settle how it batches several classes",
+    )
     parser.add_argument("--no-peers", action="store_true", help="skip captum and pytorch-grad-cam")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile'd models (slow warm-up)")
     parser.add_argument("--only", nargs="+", metavar="TEXT", help="time only variants whose name contains TEXT")
@@ -81,7 +88,7 @@ def _run_live(args: argparse.Namespace, device: torch.device) -> int:
 
 
 def _command_line() -> str:
-    return "vgv bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "vgv bench"
+    return shlex.join(["vgv", "bench", *sys.argv[2:]])
 
 
 def _bench_model(model_name: str, batch: int, device: torch.device, args: argparse.Namespace) -> CaseResult:
