@@ -27,7 +27,7 @@ from torch import Tensor
 
 from vgv_core.commands.explain import VIDEO_SUFFIXES
 from vgv_core.demo.classes import CLASSES
-from vgv_core.demo.dataset import balanced_label, render_clips
+from vgv_core.demo.dataset import render_clips
 from vgv_core.demo.seeds import TEST_SEEDS, VALIDATION_SEEDS
 from vgv_core.errors import VGVError
 from vgv_core.models.spec import ModelSpec
