@@ -17,6 +17,11 @@ def _pass():
     return net(x), x, one_hot
 
 
+def _call():
+    output, x, one_hot = _pass()
+    return output, [x], one_hot
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_each_strategy_gives_each_class_its_own_gradient(strategy):
     output, x, one_hot = _pass()
@@ -60,10 +65,6 @@ def test_the_faster_strategy_is_kept_after_the_trials(monkeypatch, faster, calls
         chooser(*_call())
         assert len(calls) == calls_after  # the clock is not read again: ScriptedClock would run dry
 
-
-def _call():
-    output, x, one_hot = _pass()
-    return output, [x], one_hot
 
 
 def test_a_pass_vmap_cannot_run_falls_back_to_the_loop():
