@@ -2,14 +2,13 @@
 
 A QTimer in the GUI thread pulls the newest result and a fresh copy of the frame to
 show at display rate (rule 9); everything slow (loading a model, warming it up, stopping
-a session) runs in a BackgroundTask and is polled by the same timer. Errors go to a
-banner inside the window, which stays usable. Closing the window stops every thread of
+a session) runs in a BackgroundTask (opening one: `PendingOpen`) and is polled by the same
+timer. Errors go to a banner inside the window, which stays usable. Closing the window stops every thread of
 the session (bounded) and finishes a running recording.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +18,6 @@ from PyQt6.QtCore import QSettings, Qt, QTimer, QUrl
 from PyQt6.QtGui import QAction, QDesktopServices, QKeySequence
 from PyQt6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
-from vgv_live.app.background import BackgroundTask
 from vgv_live.app.caption import caption
 from vgv_live.app.clip_plots import ImportancePlot, TopKPlot
 from vgv_live.app.confidence_plot import ConfidencePlot
@@ -33,7 +31,7 @@ from vgv_live.app.open_dialogs import ask_camera, ask_checkpoint, ask_model_spec
 from vgv_live.app.replay_bar import ReplayBar
 from vgv_live.app.replay_player import SPEEDS
 from vgv_live.app.session import Outputs, Session
-from vgv_live.app.session_opener import ModelCache, open_session
+from vgv_live.app.session_opener import ModelCache, PendingOpen
 from vgv_live.app.status_line import status_text
 from vgv_live.app.video_view import VideoView
 from vgv_live.app.window_layout import arrange_docks, build_menus
@@ -58,11 +56,10 @@ class MainWindow(QMainWindow):
         self.outputs = outputs
         self.settings = settings
         self.models = models or ModelCache()
+        self._opening = PendingOpen(outputs, self.models)
         self.session: Session | None = None
         self.meter = DisplayMeter()
         self.shown: tuple[int, int] = (-1, -1)  # (frame id, result seq) on screen
-        self._opening: BackgroundTask | None = None
-        self._cancel_open = threading.Event()
         self._plotted_seq = -1
         self._timeline_points = -1
         self._thresholds = dict(config.thresholds)  # label -> probability, kept across models
@@ -203,22 +200,16 @@ class MainWindow(QMainWindow):
         )
 
     def _open(self, config: LiveConfig) -> None:
-        if self._opening is not None:
+        if not self._opening.start(config, self.session):
             self.statusBar().showMessage("still opening the previous choice...", 3000)
             return
         self.banner.dismiss()
         self.statusBar().showMessage(f"opening {config.source} with model {config.model}...")
-        previous = self.session
-        self._opening = BackgroundTask(
-            "open", lambda: open_session(config, self.outputs, self.models, previous, self._cancel_open)
-        )
-        self._opening.start()
 
     def _poll_opening(self) -> None:
-        task = self._opening
-        if task is None or not task.done:
+        task = self._opening.finished()
+        if task is None:
             return
-        self._opening = None
         if task.error:
             self._report(f"cannot open: {task.error}")
         elif task.value is not None:
@@ -342,7 +333,7 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, session: Session | None) -> None:
         if session is None:
-            self.status.setText("no source: File > Open" if self._opening is None else "opening...")
+            self.status.setText("opening..." if self._opening.busy else "no source: File > Open")
             return
         paused = self.pause_action.isChecked()
         text = status_text(session.stats(), str(session.model.device), self.meter.fps, paused)
@@ -475,11 +466,7 @@ class MainWindow(QMainWindow):
     def shutdown(self, timeout: float = CLOSE_TIMEOUT_S) -> bool:
         """Stop every thread (within ``timeout``); True when all ended."""
         deadline = time.monotonic() + timeout
-        self._cancel_open.set()
-        task, self._opening = self._opening, None
-        if task is not None:
-            task.join(max(0.0, deadline - time.monotonic()))
-        stopped = task is None or not task.is_alive()
+        stopped = self._opening.cancel(max(0.0, deadline - time.monotonic()))
         session, self.session = self.session, None
         if session is not None:
             stopped &= session.stop(max(0.1, deadline - time.monotonic()))
