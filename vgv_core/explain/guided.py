@@ -55,11 +55,19 @@ GATES: dict[str, Gate] = {
 }
 
 
+def _batched(grad: Tensor) -> bool:
+    return torch._C._functorch.is_batchedtensor(grad)
+
+
 def guided_gradient(grad: Tensor, saved: Tensor, gate: Gate, guided_from: int) -> Tensor:
     """The chain rule for rows < guided_from, the guided rule for the rest."""
-    guided = gate.backward(grad[guided_from:].clamp(min=0), saved[guided_from:])
-    if gate.saves == "input":  # smooth gates have negative slopes; ReLU's result is already >= 0
-        guided = guided.clamp(min=0)
+    arriving = grad[guided_from:]
+    if gate.saves == "input":  # smooth gates have negative slopes: clamp before and after
+        arriving = arriving.clamp(min=0)
+    # For ReLU, (x > 0) * relu(g) = relu((x > 0) * g): one clamp, in place on a fresh tensor
+    guided = gate.backward(arriving, saved[guided_from:])
+    # in place on a fresh tensor where vmap allows (it has no batching rule for clamp_)
+    guided = guided.clamp(min=0) if _batched(guided) else guided.clamp_(min=0)
     if guided_from == 0:
         return guided
     vanilla = gate.backward(grad[:guided_from], saved[:guided_from])
