@@ -89,7 +89,9 @@ def explain_video(
         files = OutputSet()
         try:
             sink = _open_sink(files, engine, info, outputs, options, progress, settings)
-            frames = run_pipeline(reader.frames(first, stop), engine.run, sink, options.pipelined)
+            on_gpu = engine.preprocessor.device.type != "cpu"
+            decoded = reader.frames(first, stop)
+            frames = run_pipeline(decoded, engine.run, sink, options.pipelined, explain_thread=on_gpu)
             if sink.summary is not None:
                 sink.summary.notes = {"missing_frames": reader.missing_frames, "fps_note": info.fps_note}
             files.commit()

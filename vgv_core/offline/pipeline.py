@@ -6,6 +6,13 @@ items wait between two stages: memory stays bounded whatever the video's length.
 ``pipelined=False`` chains the very same stages in the calling thread (for measuring
 what the overlap gains, and for debugging).
 
+On the CPU the model stage runs in the calling thread too, with the sink: both are torch
+work on the same cores, and torch work in two threads gives each its own OpenMP team;
+with two teams every op in the process ran slower (most likely libgomp's throttling: with
+more of its threads than cores it stops spinning between parallel regions). The demo
+video on 2 threads: 35.9-38.5 s with the model in its own thread, 29.1-31.0 s without,
+28.9-31.2 s with no overlap at all. Decoding (OpenCV) still overlaps them.
+
 Stopping: when the consumer stops early (an error, Ctrl-C in the main thread), the
 producer thread is told to stop, its iterator is closed in its own thread (which stops
 the stage before it in turn), and it is joined for a bounded time.
@@ -84,13 +91,16 @@ def run_pipeline(
     sink: Callable[[R], None],
     pipelined: bool = True,
     depth: int = QUEUE_DEPTH,
+    explain_thread: bool = True,
 ) -> int:
-    """Feed ``frames`` through ``explain`` into ``sink`` (called in this thread); returns the count."""
+    """Feed ``frames`` through ``explain`` into ``sink`` (called in this thread); returns the
+    count. ``explain_thread``: when pipelined, whether ``explain`` runs in a thread of its own
+    or here with ``sink`` (False on the CPU: see the module doc)."""
     if pipelined:
         frames = prefetch(frames, depth, "vgv-decode")
-        results = prefetch(explain(frames), depth, "vgv-explain")
-    else:
-        results = explain(frames)
+    results = explain(frames)
+    if pipelined and explain_thread:
+        results = prefetch(results, depth, "vgv-explain")
     count = 0
     try:
         for result in results:
