@@ -57,13 +57,16 @@ def tiny_net(gate: nn.Module) -> nn.Module:
     return nn.Sequential(conv, gate, nn.Flatten(), head)
 
 
+@pytest.mark.parametrize("x", [X, -X], ids=["positive gradient open", "negative gradient open"])
 @pytest.mark.parametrize("name", list(GATES))
-def test_guided_rule_by_hand(name):
+def test_guided_rule_by_hand(name, x):
+    """With x < 0 the second unit's gate is open (z > 0) to a negative gradient (-3), which
+    the guided rule must stop."""
     make_gate, derivative = GATES[name]
     net = tiny_net(make_gate())
-    clip = torch.full((1, 1, 1, 1, 1), X)
+    clip = torch.full((1, 1, 1, 1, 1), x)
     e = Explainer(net, target_layer="0").explain(clip, targets=0, methods=("guided_backprop", "saliency"))
-    z, g = (X, -X), (2.0, -3.0)
+    z, g = (x, -x), (2.0, -3.0)
     guided_units = [max(0.0, derivative(zi) * max(0.0, gi)) for zi, gi in zip(z, g)]
     vanilla_units = [derivative(zi) * gi for zi, gi in zip(z, g)]
     expected_guided = guided_units[0] - guided_units[1]
