@@ -15,13 +15,6 @@
     sinks/         MP4 recorder, JSONL, threshold event clips, snapshots
     config         LiveConfig from defaults, a TOML file and flags
     headless       the runner behind `vgv-live SOURCE --headless`
+    torch_threads  torch setup in a thread that ends with it (one long-lived OpenMP team)
     cli            `vgv-live`
 """
-
-import os
-
-# The app's capture, worker and GUI threads share the cores: idle OpenMP threads sleep
-# instead of spinning (spinning slowed model calls several-fold on a busy 2-core box).
-# Set before torch loads, which reads it once; a library import must not do this, as it
-# makes small models' passes up to 1.8x slower for everyone else in the process.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -24,6 +24,7 @@ from vgv_live.config import LiveConfig
 from vgv_live.pipeline import LivePipeline
 from vgv_live.sinks import EventRecorder, JsonlWriter, Recorder, Sink, Snapshotter, ThresholdTrigger
 from vgv_live.sources import Source, parse_source
+from vgv_live.torch_threads import in_passing_thread
 from vgv_live.worker import WorkerOptions
 
 TICK_S = 0.1
@@ -38,7 +39,7 @@ def run_headless(config: LiveConfig, log: TextIO | None = None) -> int:
     if config.source is None:
         raise VideoError("no SOURCE given: name a camera index, a stream URL or a video file")
     source = parse_source(config.source)
-    model = load_model(config.model, checkpoint=config.checkpoint, device=config.device)
+    model = in_passing_thread(load_model, config.model, checkpoint=config.checkpoint, device=config.device)
     torch.set_num_threads(config.threads or default_threads())
     target = model.spec.label_index(config.target) if config.target is not None else None
     thresholds = {model.spec.label_index(label): prob for label, prob in config.thresholds.items()}

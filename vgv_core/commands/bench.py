@@ -72,10 +72,11 @@ def _write_reports(args: argparse.Namespace, machine: str, results: list[CaseRes
 
 def _run_live(args: argparse.Namespace, device: torch.device) -> int:
     from vgv_live.throughput import measure_live  # vgv_live is only needed for this mode
+    from vgv_live.torch_threads import in_passing_thread
 
     figures = []
     for model_name in args.models:
-        vm = load_model(model_name, device=device)
+        vm = in_passing_thread(load_model, model_name, device=device)
         for method in args.live_methods:
             figures.append(measure_live(vm, model_name, method, args.live_seconds, args.live_fps))
             print(figures[-1].line(), flush=True)
