@@ -3,7 +3,7 @@
 Each thread that runs a parallel torch op gets an OpenMP team of its own, kept until the
 thread exits. With two long-lived teams (the main thread loaded the model, the worker
 runs it), every op in the process ran about 2x slower on the CPU: the demo's
-guided_gradcam live on 2 threads went from 24-30 to 13-18 explanations/s
+guided_gradcam live on 2 threads made 13-18 explanations/s instead of 21-30
 (docs/performance.md). So setup that runs torch ops, such as loading the model, runs in a
 thread that ends when it is done.
 """

@@ -64,9 +64,9 @@ def guided_gradient(grad: Tensor, saved: Tensor, gate: Gate, guided_from: int) -
     arriving = grad[guided_from:]
     if gate.saves == "input":  # smooth gates have negative slopes: clamp before and after
         arriving = arriving.clamp(min=0)
-    # For ReLU, (x > 0) * relu(g) = relu((x > 0) * g): one clamp, in place on a fresh tensor
+    # For ReLU, (x > 0) * relu(g) = relu((x > 0) * g): one clamp, after. In place on the fresh
+    # result, except under vmap, which has no batching rule for clamp_.
     guided = gate.backward(arriving, saved[guided_from:])
-    # in place on a fresh tensor where vmap allows (it has no batching rule for clamp_)
     guided = guided.clamp(min=0) if _batched(guided) else guided.clamp_(min=0)
     if guided_from == 0:
         return guided
