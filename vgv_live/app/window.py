@@ -29,7 +29,7 @@ from vgv_live.app.events_panel import EventsPanel
 from vgv_live.app.layout_settings import restore_layout, save_layout
 from vgv_live.app.open_dialogs import ask_camera, ask_checkpoint, ask_model_spec, ask_stream_url, ask_video_file
 from vgv_live.app.replay_bar import ReplayBar
-from vgv_live.app.replay_player import SPEEDS
+from vgv_live.app.replay_controls import ReplayControls, set_checked_quietly
 from vgv_live.app.session import Outputs, Session
 from vgv_live.app.session_opener import ModelCache, PendingOpen
 from vgv_live.app.status_line import status_text
@@ -61,9 +61,7 @@ class MainWindow(QMainWindow):
         self.meter = DisplayMeter()
         self.shown: tuple[int, int] = (-1, -1)  # (frame id, result seq) on screen
         self._plotted_seq = -1
-        self._timeline_points = -1
         self._thresholds = dict(config.thresholds)  # label -> probability, kept across models
-        self._frozen = False  # live sources: pause freezes the display
         self._redraw = False
         self._reported: str | None = None
         self._saved_reported = None
@@ -99,11 +97,11 @@ class MainWindow(QMainWindow):
         self.open_model_action = self._action("Open &model spec...", "Ctrl+M", self._ask_model)
         self.open_checkpoint_action = self._action("Open check&point...", None, self._ask_checkpoint)
         self.quit_action = self._action("&Quit", "Ctrl+Q", self.close)
-        self.pause_action = self._action("Pause", "Space", self._set_paused, checkable=True)
-        self.back_action = self._action("< Frame", "Left", lambda: self._step(-1))
-        self.forward_action = self._action("Frame >", "Right", lambda: self._step(1))
-        self.faster_action = self._action("Faster", "Up", lambda: self._change_speed(1))
-        self.slower_action = self._action("Slower", "Down", lambda: self._change_speed(-1))
+        self.pause_action = self._action("Pause", "Space", lambda on: self.replay.set_paused(on), checkable=True)
+        self.back_action = self._action("< Frame", "Left", lambda: self.replay.step(-1))
+        self.forward_action = self._action("Frame >", "Right", lambda: self.replay.step(1))
+        self.faster_action = self._action("Faster", "Up", lambda: self.replay.change_speed(1))
+        self.slower_action = self._action("Slower", "Down", lambda: self.replay.change_speed(-1))
         self.record_action = self._action("Record", "R", self._set_recording, checkable=True)
         self.snapshot_action = self._action("Snapshot", "S", self.snapshot)
 
@@ -111,6 +109,8 @@ class MainWindow(QMainWindow):
         self.view = VideoView(self.config.colormap, self.config.alpha)
         self.replay_bar = ReplayBar()
         self.replay_bar.hide()
+        file_actions = (self.back_action, self.forward_action, self.faster_action, self.slower_action)
+        self.replay = ReplayControls(self.replay_bar, self.pause_action, file_actions)
         self.conf_plot = ConfidencePlot()
         self.banner = ErrorBanner()
         video = QWidget()
@@ -165,8 +165,6 @@ class MainWindow(QMainWindow):
         panel.opacity.valueChanged.connect(lambda value: self._view_change(self.view.set_opacity, value / 100))
         panel.colormap.currentTextChanged.connect(lambda name: self._view_change(self.view.set_colormap, name))
         panel.thresholds.thresholdsChanged.connect(self._set_thresholds)
-        self.replay_bar.seekRequested.connect(self.seek)
-        self.replay_bar.speedChanged.connect(lambda speed: self._tell_player(lambda p: p.set_speed(speed)))
         self.events.eventChosen.connect(self._show_event)
 
     def _apply_config(self, config: LiveConfig) -> None:
@@ -219,10 +217,10 @@ class MainWindow(QMainWindow):
         self.session = session
         self.config = replace(session.config, record=None)
         self._show_model(session)
-        self._reset_transport(session)
+        self.replay.attach(session)
+        set_checked_quietly(self.record_action, session.record.recording is not None)
         self.events.clear()
-        self._frozen = False
-        self._plotted_seq = self._timeline_points = -1
+        self._plotted_seq = -1
         self.shown = (-1, -1)
         self._reported = None
         self._t0 = time.monotonic()
@@ -241,19 +239,6 @@ class MainWindow(QMainWindow):
         self.conf_plot.set_labels(labels)
         self.conf_plot.set_thresholds(thresholds)
 
-    def _reset_transport(self, session: Session) -> None:
-        """Replay controls for files only; pause off; record as the session started."""
-        file = session.player is not None
-        self.replay_bar.setVisible(file)
-        if file:
-            self.replay_bar.reset(session.labels, 0, session.player.native_fps or 30.0)
-        for action in (self.back_action, self.forward_action, self.faster_action, self.slower_action):
-            action.setEnabled(file)
-        for action, checked in ((self.pause_action, False), (self.record_action, session.record.recording is not None)):
-            action.blockSignals(True)
-            action.setChecked(checked)
-            action.blockSignals(False)
-
     # -- the display timer ----------------------------------------------------------------------
 
     def _tick(self) -> None:
@@ -271,15 +256,14 @@ class MainWindow(QMainWindow):
         """Bring the window up to date with ``session``; True when a new frame was drawn."""
         result = session.latest()
         drew = False
-        if not self._frozen:
+        if not self.replay.frozen:
             drew = self._show_video(session, result)
             if result is not None and result.seq != self._plotted_seq:
                 self._show_result(result)
         for notice in session.events.drain():
             self.events.add(notice, session.file_index(notice.frame_id))
-        if session.player is not None:
-            self._show_replay(session)
-        problem = session.error or session.notice
+        timeline_error = self.replay.follow(session, self.shown[0]) if session.player is not None else None
+        problem = session.error or session.notice or timeline_error
         if problem and problem != self._reported:
             self._report(problem)
         return drew
@@ -317,20 +301,6 @@ class MainWindow(QMainWindow):
         self.topk.update_result(result)
         self.importance.update_result(result)
 
-    def _show_replay(self, session: Session) -> None:
-        player, bar, timeline = session.player, self.replay_bar, session.timeline
-        if bar.slider.maximum() == 0 and player.frame_count:
-            bar.reset(session.labels, player.frame_count, player.native_fps)
-        index = session.file_index(self.shown[0])
-        if index is not None and index != bar.slider.value():
-            bar.set_position(index)
-        points = timeline.points + int(timeline.finished)
-        if points != self._timeline_points:
-            self._timeline_points = points
-            bar.set_timeline(timeline.snapshot(), timeline.progress)
-        if timeline.error and timeline.error != self._reported:
-            self._report(timeline.error)
-
     def _show_status(self, session: Session | None) -> None:
         if session is None:
             self.status.setText("opening..." if self._opening.busy else "no source: File > Open")
@@ -360,13 +330,7 @@ class MainWindow(QMainWindow):
     def _retune(self, request: Callable[[Session], None]) -> None:
         """Change how the session explains; a paused replay explains its frame again."""
         self._tell(request)
-        player = self.session.player if self.session is not None else None
-        if player is not None and player.paused:
-            player.seek(player.position)
-
-    def _tell_player(self, request: Callable) -> None:
-        if self.session is not None and self.session.player is not None:
-            request(self.session.player)
+        self.replay.explain_again()
 
     def _request_redraw(self, *_: object) -> None:
         self._redraw = True
@@ -389,24 +353,7 @@ class MainWindow(QMainWindow):
 
     def seek(self, index: int) -> None:
         """Show frame ``index`` of the video file (replay only)."""
-        self._tell_player(lambda player: player.seek(index))
-
-    def _set_paused(self, paused: bool) -> None:
-        if self.session is not None and self.session.player is not None:
-            self.session.player.set_paused(paused)
-        else:
-            self._frozen = paused
-
-    def _step(self, frames: int) -> None:
-        self._tell_player(lambda player: player.step(frames))
-        if self.session is not None and self.session.player is not None:
-            self.pause_action.setChecked(True)
-
-    def _change_speed(self, direction: int) -> None:
-        if self.session is None or self.session.player is None:
-            return
-        current = SPEEDS.index(self.session.player.speed)
-        self.replay_bar.set_speed(SPEEDS[max(0, min(len(SPEEDS) - 1, current + direction))])
+        self.replay.seek(index)
 
     def _set_recording(self, on: bool) -> None:
         if self.session is None:
