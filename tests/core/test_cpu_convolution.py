@@ -23,14 +23,24 @@ SMALL_DENSE = [
     (nn.Conv3d(16, 16, (1, 3, 3), padding=(0, 1, 1), bias=False), (4, 6, 5)),
     (nn.Conv3d(16, 8, (3, 1, 1), padding=(1, 0, 0)), (4, 6, 6)),
 ]
-LEFT_TO_PYTORCH = [  # strided depthwise, strided dense, pointwise, grouped, padding beyond the kernel, large maps
-    (nn.Conv3d(6, 6, 3, stride=(1, 2, 2), padding=1, groups=6), (1, 4, 5, 5)),
+# Strided depthwise (kernel, padding, stride): X3D's spatial downsampling, a stride on every
+# axis, uneven kernel, padding and strides, and a 1x1x1 kernel, whose odd positions get no
+# gradient at all. Sizes are odd and even, so some phases are shorter than others.
+STRIDED_DEPTHWISE = [
+    ((3, 3, 3), (1, 1, 1), (1, 2, 2)),
+    ((3, 3, 3), (1, 1, 1), (2, 2, 2)),
+    ((5, 3, 3), (2, 0, 1), (1, 3, 2)),
+    ((1, 3, 3), (0, 0, 0), (1, 2, 2)),
+    ((1, 1, 1), (0, 0, 0), (1, 2, 2)),
+]
+LEFT_TO_PYTORCH = [  # strided dense, pointwise, grouped, padding beyond the kernel, large maps
     (nn.Conv3d(6, 8, 3, stride=2, padding=1), (1, 4, 5, 5)),
     (nn.Conv3d(6, 8, 1), (1, 4, 5, 5)),
     (nn.Conv3d(6, 12, 3, padding=1, groups=3), (1, 4, 5, 5)),
     (nn.Conv3d(6, 6, 1, padding=1, groups=6), (1, 4, 5, 5)),
     (nn.Conv3d(64, 8, 3, padding=1), (1, 16, 21, 21)),  # N*C*D*H = 21504 > 20480
     (nn.Conv3d(6, 8, 3, padding=1), (2, 4, 5, 5)),  # batch 2: PyTorch already uses oneDNN
+    (nn.Conv3d(54, 54, 3, stride=(1, 2, 2), padding=1, groups=54), (1, 16, 112, 112)),  # X3D-M's first stage
 ]
 
 
@@ -71,6 +81,15 @@ def test_depthwise_input_gradient_equals_pytorch(kernel, padding):
     assert "FlippedKernelConv" in type(out.grad_fn).__name__
 
 
+@pytest.mark.parametrize("kernel,padding,stride", STRIDED_DEPTHWISE, ids=str)
+@pytest.mark.parametrize("grid", [(7, 9, 8), (6, 10, 11)], ids=str)
+def test_strided_depthwise_input_gradient_equals_pytorch(kernel, padding, stride, grid):
+    torch.manual_seed(6)
+    conv = nn.Conv3d(5, 5, kernel, stride=stride, padding=padding, groups=5)
+    out = _assert_same_as_pytorch(conv, torch.randn(1, 5, *grid))
+    assert "FlippedKernelConv" in type(out.grad_fn).__name__
+
+
 @pytest.mark.parametrize("conv,grid", SMALL_DENSE, ids=str)
 def test_small_dense_convolution_equals_pytorch(conv, grid):
     torch.manual_seed(1)
@@ -98,7 +117,15 @@ def test_other_convolutions_are_left_to_pytorch(conv, shape):
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-@pytest.mark.parametrize("conv", [nn.Conv3d(4, 4, 3, padding=1, groups=4), SMALL_DENSE[0][0]], ids=["depthwise", "dense"])
+@pytest.mark.parametrize(
+    "conv",
+    [
+        nn.Conv3d(4, 4, 3, padding=1, groups=4),
+        nn.Conv3d(4, 4, 3, stride=(1, 2, 2), padding=1, groups=4),
+        SMALL_DENSE[0][0],
+    ],
+    ids=["depthwise", "strided depthwise", "dense"],
+)
 def test_several_gradients_batched_equal_pytorch(conv, strategy):
     torch.manual_seed(3)
     with warnings.catch_warnings():
@@ -106,12 +133,16 @@ def test_several_gradients_batched_equal_pytorch(conv, strategy):
         _assert_same_as_pytorch(conv, torch.randn(1, conv.in_channels, 4, 6, 6), batched=strategy)
 
 
-def test_changed_weights_are_followed():
-    """The flipped kernel is cached across passes; an in-place weight update must rebuild it."""
+@pytest.mark.parametrize(
+    "conv",
+    [nn.Conv3d(32, 24, 3, padding=1), nn.Conv3d(6, 6, 3, stride=(1, 2, 2), padding=1, groups=6)],
+    ids=["dense", "strided depthwise"],
+)
+def test_changed_weights_are_followed(conv):
+    """Flipped kernels and their phases are cached across passes; an in-place weight update
+    must rebuild them."""
     torch.manual_seed(4)
-    conv, grid = SMALL_DENSE[0]
-    conv = nn.Conv3d(conv.in_channels, conv.out_channels, 3, padding=1)
-    x = torch.randn(1, conv.in_channels, *grid)
+    x = torch.randn(1, conv.in_channels, 4, 7, 7)
     kernels = FlippedKernels()
     grad = torch.randn(conv(x).shape)
     _run(conv, x, grad, CpuConvolutionRules(True, kernels))

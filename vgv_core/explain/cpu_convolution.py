@@ -8,19 +8,27 @@ batch 1 (figures in docs/performance.md):
   its native vol2col kernel over oneDNN when the batch is 1 and N*C*D*H <= 20480
   (``use_mkldnn`` in aten/src/ATen/native/Convolution.cpp), 1.3-2x slower here than
   oneDNN, forward and backward.
+- Strided depthwise convolutions (X3D's spatial downsampling): below 8 M input elements,
+  PyTorch's input gradient runs 1.2-3x slower than the polyphase one below.
 For stride 1, the input gradient of a convolution is itself a convolution: the output
 gradient correlated with the flipped kernel whose in and out channels are swapped within
-each group, padded by ``kernel - 1 - padding``. Depthwise and small dense convolutions
-asking for an input gradient run through `_FlippedKernelConv`, whose backward is that
-forward convolution. Forward values equal PyTorch's up to float rounding; no weight
-gradient is computed there (the engine never asks for one). Strided convolutions, large
-dense maps and pointwise convolutions (tried as one matrix product) gained nothing
-end to end and are left alone.
+each group, padded by ``kernel - 1 - padding``. With a stride, each phase of the input
+(the positions r, r + s, r + 2s, ... of each axis) is reached by its own subset of the
+flipped kernel's taps, so the input gradient is one stride-1 correlation per phase,
+written to its interleaved positions (`PhaseKernel`). Depthwise and small dense
+convolutions asking for an input gradient run through `_FlippedKernelConv`, whose
+backward is those forward convolutions. Forward values equal PyTorch's up to float
+rounding; no weight gradient is computed there (the engine never asks for one). Strided
+dense convolutions, large dense maps and pointwise convolutions (tried as one matrix
+product) gained nothing end to end and are left alone.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
 from typing import Callable, Iterator, Sequence
 
@@ -34,8 +42,14 @@ from vgv_core.explain.function_rules import Handler, patched_forwards
 
 # PyTorch runs dense batch-1 convolutions up to this N*C*D*H with its native kernel.
 NATIVE_KERNEL_MAX_SIZE = 20480
+# Above this many input elements the polyphase input gradient of a strided depthwise
+# convolution lost to PyTorch's on the 2-thread CPU (X3D-M's first stage, 10.8 M: 76 vs 66 ms;
+# X3D-S's, 4.5 M: 14 vs 16 ms), its interleaved writes then costing more than they save.
+POLYPHASE_MAX_INPUT_SIZE = 8_000_000
 
-Convolution = Callable[[Tensor, Tensor, Tensor | None, tuple[int, int, int], int], Tensor]
+Triple = tuple[int, int, int]
+Convolution = Callable[[Tensor, Tensor, Tensor | None, Triple, int, Triple], Tensor]
+STRIDE_1 = (1, 1, 1)
 
 
 class Route(Enum):
@@ -43,12 +57,16 @@ class Route(Enum):
     SMALL_DENSE = "small dense"
 
 
-def _pytorch_conv(x: Tensor, weight: Tensor, bias: Tensor | None, padding: tuple[int, int, int], groups: int) -> Tensor:
-    return F.conv3d(x, weight, bias, padding=padding, groups=groups)
+def _pytorch_conv(
+    x: Tensor, weight: Tensor, bias: Tensor | None, padding: Triple, groups: int, stride: Triple = STRIDE_1
+) -> Tensor:
+    return F.conv3d(x, weight, bias, stride=stride, padding=padding, groups=groups)
 
 
-def _onednn_conv(x: Tensor, weight: Tensor, bias: Tensor | None, padding: tuple[int, int, int], groups: int) -> Tensor:
-    return torch.ops.aten.mkldnn_convolution(x, weight, bias, list(padding), [1, 1, 1], [1, 1, 1], groups)
+def _onednn_conv(
+    x: Tensor, weight: Tensor, bias: Tensor | None, padding: Triple, groups: int, stride: Triple = STRIDE_1
+) -> Tensor:
+    return torch.ops.aten.mkldnn_convolution(x, weight, bias, list(padding), list(stride), [1, 1, 1], groups)
 
 
 def flipped_kernel(weight: Tensor, groups: int) -> Tensor:
@@ -58,40 +76,108 @@ def flipped_kernel(weight: Tensor, groups: int) -> Tensor:
     return per_group.flatten(0, 1).flip(2, 3, 4).contiguous()
 
 
+@dataclass(frozen=True)
+class AxisPhase:
+    """One phase r of one axis of a strided convolution's input: input position s*i + r
+    takes ``sum_m grad[i + m - half] * sub_kernel[m]``, m in [0, 2*half]; the sub-kernel
+    holds the flipped kernel's taps ``taps`` at ``positions`` and zeros elsewhere."""
+
+    phase: int
+    taps: tuple[int, ...]
+    positions: tuple[int, ...]
+    half: int
+
+
+def axis_phases(kernel_size: int, stride: int, padding: int) -> list[AxisPhase]:
+    """The phases of one axis that any tap reaches (a kernel smaller than its stride skips
+    some positions: their gradient is zero). Sub-kernels are centred, so of odd size: oneDNN's
+    depthwise kernels ran 3-4x slower with even sizes on the 2-thread CPU."""
+    back_padding = kernel_size - 1 - padding
+    phases = []
+    for r in range(stride):
+        taps = tuple(j for j in range(kernel_size) if (r - back_padding + j) % stride == 0)
+        if taps:
+            offsets = [(r - back_padding + j) // stride for j in taps]
+            half = max(abs(d) for d in offsets)
+            phases.append(AxisPhase(r, taps, tuple(half + d for d in offsets), half))
+    return phases
+
+
+@dataclass(frozen=True)
+class PhaseKernel:
+    """A phase of a strided convolution's input, one `AxisPhase` per axis, and its sub-kernel."""
+
+    axes: tuple[AxisPhase, AxisPhase, AxisPhase]
+    kernel: Tensor
+
+
+def phase_kernels(flipped: Tensor, stride: Triple, padding: Triple) -> list[PhaseKernel]:
+    per_axis = [axis_phases(k, s, p) for k, s, p in zip(flipped.shape[2:], stride, padding)]
+    phases = []
+    for axes in itertools.product(*per_axis):
+        sub = flipped.new_zeros(flipped.shape[:2] + tuple(2 * a.half + 1 for a in axes))
+        taps = torch.meshgrid(*(torch.tensor(a.taps) for a in axes), indexing="ij")
+        positions = torch.meshgrid(*(torch.tensor(a.positions) for a in axes), indexing="ij")
+        sub[(slice(None), slice(None), *positions)] = flipped[(slice(None), slice(None), *taps)]
+        phases.append(PhaseKernel(axes, sub))
+    return phases
+
+
 class FlippedKernels:
-    """Flipped kernels by weight, rebuilt when the weight changes (in place or replaced).
-    Building one costs a copy of the weight; R3D's largest is 28 MB."""
+    """Flipped kernels (for strided convolutions, their phases) by weight, rebuilt when the
+    weight changes (in place or replaced). Building one costs a copy of the weight; R3D's
+    largest is 28 MB."""
 
     def __init__(self) -> None:
-        self._kernels = WeakIdKeyDictionary()  # weight -> ((version, data pointer), kernel)
+        self._kernels = WeakIdKeyDictionary()  # weight -> {(groups, stride, padding): ((version, pointer), kernels)}
 
-    def get(self, weight: Tensor, groups: int) -> Tensor:
-        key = (weight._version, weight.data_ptr())
-        cached = self._kernels.get(weight)
+    def get(
+        self, weight: Tensor, groups: int, stride: Triple = STRIDE_1, padding: Triple = (0, 0, 0)
+    ) -> Tensor | list[PhaseKernel]:
+        """The flipped kernel for stride 1, else its `PhaseKernel` list."""
+        key, use = (weight._version, weight.data_ptr()), (groups, stride, padding if stride != STRIDE_1 else None)
+        cached = self._kernels.setdefault(weight, {}).get(use)
         if cached is None or cached[0] != key:
-            cached = (key, flipped_kernel(weight.detach(), groups))
-            self._kernels[weight] = cached
+            flipped = flipped_kernel(weight.detach(), groups)
+            cached = (key, flipped if stride == STRIDE_1 else phase_kernels(flipped, stride, padding))
+            self._kernels[weight][use] = cached
         return cached[1]
+
+
+def strided_input_gradient(
+    grad: Tensor, phases: list[PhaseKernel], stride: Triple, input_shape: torch.Size, groups: int, conv: Convolution
+) -> Tensor:
+    """The input gradient of a strided convolution: one stride-1 correlation per phase."""
+    grad_input = grad.new_zeros(input_shape) if len(phases) < math.prod(stride) else grad.new_empty(input_shape)
+    for phase in phases:
+        lengths = [len(range(a.phase, n, s)) for a, n, s in zip(phase.axes, input_shape[2:], stride)]
+        extra = [max(0, n - g) for n, g in zip(lengths, grad.shape[2:])]
+        source = F.pad(grad, [p for e in reversed(extra) for p in (0, e)]) if any(extra) else grad
+        values = conv(source, phase.kernel.to(grad.dtype), None, tuple(a.half for a in phase.axes), groups, STRIDE_1)
+        grid = tuple(slice(a.phase, None, s) for a, s in zip(phase.axes, stride))
+        grad_input[(..., *grid)] = values[(..., *(slice(0, n) for n in lengths))]
+    return grad_input
 
 
 class _FlippedKernelConv(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, padding, groups, kernel, conv: Convolution):
-        ctx.save_for_backward(kernel)
+    def forward(ctx, x, weight, bias, padding, groups, stride, kernels, conv: Convolution):
+        ctx.kernels, ctx.input_shape = kernels, x.shape
         ctx.back_padding = tuple(k - 1 - p for k, p in zip(weight.shape[2:], padding))
-        ctx.groups, ctx.conv = groups, conv
-        return conv(x, weight, bias, padding, groups)
+        ctx.groups, ctx.stride, ctx.conv = groups, stride, conv
+        return conv(x, weight, bias, padding, groups, stride)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        (kernel,) = ctx.saved_tensors
         # Inside torch.func.vmap (several classes' gradients at once) oneDNN's convolution has
         # no batching rule, and PyTorch would loop over the gradients with a warning; its own
         # conv3d folds them into the batch (then large enough for PyTorch to pick oneDNN).
         conv = _pytorch_conv if torch._C._functorch.is_batchedtensor(grad) else ctx.conv
-        # under autocast the gradient may be bf16/fp16 (only PyTorch's own kernel runs there)
-        grad_input = conv(grad, kernel.to(grad.dtype), None, ctx.back_padding, ctx.groups)
-        return grad_input, None, None, None, None, None, None
+        if ctx.stride != STRIDE_1:
+            grad_input = strided_input_gradient(grad, ctx.kernels, ctx.stride, ctx.input_shape, ctx.groups, conv)
+        else:  # under autocast the gradient may be bf16/fp16 (only PyTorch's own kernel runs there)
+            grad_input = conv(grad, ctx.kernels.to(grad.dtype), None, ctx.back_padding, ctx.groups, STRIDE_1)
+        return grad_input, None, None, None, None, None, None, None
 
 
 def _triple(value: int | Sequence[int]) -> tuple[int, int, int]:
@@ -99,27 +185,28 @@ def _triple(value: int | Sequence[int]) -> tuple[int, int, int]:
 
 
 def _parse_call(args: tuple, kwargs: dict) -> dict | None:
-    """The conv3d call's arguments, if it is a stride-1 convolution this module may take over."""
+    """The conv3d call's arguments, if it is a convolution this module may take over."""
     names = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
     call = dict(zip(names, (None, None, None, 1, 0, 1, 1))) | dict(zip(names, args)) | kwargs
     x, weight, padding = call["input"], call["weight"], call["padding"]
     if isinstance(padding, str) or not isinstance(x, Tensor) or x.dim() != 5:
         return None
-    if _triple(call["stride"]) != (1, 1, 1) or _triple(call["dilation"]) != (1, 1, 1):
+    if _triple(call["dilation"]) != (1, 1, 1):
         return None
-    call["padding"] = _triple(padding)
+    call["padding"], call["stride"] = _triple(padding), _triple(call["stride"])
     if not all(p <= k - 1 for p, k in zip(call["padding"], weight.shape[2:])):
         return None
     return call
 
 
 def route_of(call: dict) -> Route | None:
-    """How a stride-1 conv3d call runs under the rules, or None to leave it to PyTorch."""
+    """How a conv3d call runs under the rules, or None to leave it to PyTorch."""
     x, weight, groups = call["input"], call["weight"], call["groups"]
     channels = x.shape[1]
     if groups == channels and weight.shape[0] == channels and weight.shape[1] == 1:
-        return Route.DEPTHWISE
-    if groups != 1 or weight.shape[2:].numel() == 1:
+        strided = call["stride"] != STRIDE_1
+        return Route.DEPTHWISE if not strided or x.numel() <= POLYPHASE_MAX_INPUT_SIZE else None
+    if groups != 1 or weight.shape[2:].numel() == 1 or call["stride"] != STRIDE_1:
         return None
     if x.dtype != torch.float32 or weight.dtype != torch.float32 or torch.is_autocast_enabled("cpu"):
         return None
@@ -149,12 +236,14 @@ class CpuConvolutionRules(Handler):
         return func(*args, **kwargs)
 
     def _run(self, route: Route, call: dict) -> Tensor:
-        x, weight, bias, padding, groups = (call[k] for k in ("input", "weight", "bias", "padding", "groups"))
+        x, weight, bias, padding, groups, stride = (
+            call[k] for k in ("input", "weight", "bias", "padding", "groups", "stride")
+        )
         conv = _pytorch_conv if route is Route.DEPTHWISE else _onednn_conv
         if not self.input_gradient:  # oneDNN's forward, differentiable as it is
-            return conv(x, weight, bias, padding, groups)
-        kernel = self.kernels.get(weight, groups)
-        return _FlippedKernelConv.apply(x, weight, bias, padding, groups, kernel, conv)
+            return conv(x, weight, bias, padding, groups, stride)
+        kernels = self.kernels.get(weight, groups, stride, padding)
+        return _FlippedKernelConv.apply(x, weight, bias, padding, groups, stride, kernels, conv)
 
 
 def _conv_forward(module: nn.Conv3d, rules: CpuConvolutionRules) -> Callable[[Tensor], Tensor]:
