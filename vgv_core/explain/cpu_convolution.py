@@ -30,7 +30,7 @@ import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
 
 import torch
 import torch.nn as nn
@@ -39,6 +39,9 @@ from torch import Tensor
 from torch.utils.weak import WeakIdKeyDictionary
 
 from vgv_core.explain.function_rules import Handler, patched_forwards
+
+if TYPE_CHECKING:
+    from vgv_core.explain.batch_norm_fold import Fold
 
 # PyTorch runs dense batch-1 convolutions up to this N*C*D*H with its native kernel.
 NATIVE_KERNEL_MAX_SIZE = 20480
@@ -246,10 +249,18 @@ class CpuConvolutionRules(Handler):
         return _FlippedKernelConv.apply(x, weight, bias, padding, groups, stride, kernels, conv)
 
 
-def _conv_forward(module: nn.Conv3d, rules: CpuConvolutionRules) -> Callable[[Tensor], Tensor]:
+def plain_convolution(module: nn.Module) -> bool:
+    """An ``nn.Conv3d`` (or a subclass, like torchvision's Conv3DSimple) running nn.Conv3d's
+    own forward with zero padding: its forward can be replaced by a direct conv3d call."""
+    return isinstance(module, nn.Conv3d) and type(module).forward is nn.Conv3d.forward and module.padding_mode == "zeros"
+
+
+def _conv_forward(module: nn.Conv3d, rules: CpuConvolutionRules | None, fold: Fold | None) -> Callable[[Tensor], Tensor]:
     def forward(x: Tensor) -> Tensor:
-        args = (x, module.weight, module.bias, module.stride, module.padding, module.dilation, module.groups)
-        return rules(F.conv3d, args, {})
+        weight, bias = fold.parameters if fold is not None else (module.weight, module.bias)
+        args = (x, weight, bias, module.stride, module.padding, module.dilation, module.groups)
+        output = rules(F.conv3d, args, {}) if rules is not None else F.conv3d(*args)
+        return fold.produced(output) if fold is not None else output
 
     return forward
 
@@ -257,7 +268,7 @@ def _conv_forward(module: nn.Conv3d, rules: CpuConvolutionRules) -> Callable[[Te
 class CpuConvolutionRouter:
     """One explainer's use of `CpuConvolutionRules`. Intercepting convolutions costs Python
     time, so once a pass of some input shape has routed nothing, later passes of that shape
-    run without the rules."""
+    run without the rules (folded convolutions still run with their folded parameters)."""
 
     def __init__(self) -> None:
         self.kernels = FlippedKernels()
@@ -265,16 +276,21 @@ class CpuConvolutionRouter:
 
     @contextmanager
     def applied(
-        self, model_input: Tensor, input_gradient: bool, modules: list[nn.Module]
+        self,
+        model_input: Tensor,
+        input_gradient: bool,
+        modules: list[nn.Module],
+        folds: Mapping[nn.Module, Fold] | None = None,
     ) -> Iterator[dict[Callable, Handler]]:
-        """Route the ``nn.Conv3d`` modules among ``modules`` for the context, and yield the
-        handler for functional calls (none where the rules are of no use)."""
+        """Route the ``nn.Conv3d`` modules among ``modules`` for the context, those in ``folds``
+        with their batch norm folded in, and yield the handler for functional calls (none
+        where the rules are of no use)."""
+        folds = folds or {}
         key = (input_gradient, tuple(model_input.shape), model_input.dtype)
-        if not self._useful.get(key, True):
-            yield {}
-            return
-        rules = CpuConvolutionRules(input_gradient, self.kernels)
-        convolutions = [m for m in modules if type(m) is nn.Conv3d and m.padding_mode == "zeros"]
-        with patched_forwards({m: _conv_forward(m, rules) for m in convolutions}):
-            yield {F.conv3d: rules}
-        self._useful[key] = rules.taken > 0
+        useful = self._useful.get(key, True)
+        rules = CpuConvolutionRules(input_gradient, self.kernels) if useful else None
+        convolutions = [m for m in modules if plain_convolution(m) and (useful or m in folds)]
+        with patched_forwards({m: _conv_forward(m, rules, folds.get(m)) for m in convolutions}):
+            yield {F.conv3d: rules} if rules is not None else {}
+        if rules is not None:
+            self._useful[key] = rules.taken > 0

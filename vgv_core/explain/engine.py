@@ -12,20 +12,24 @@ How one pass serves methods that need different backward rules:
 - K target classes per clip share the one forward; their gradients come from one
   vmapped backward or K backwards over the one graph, whichever is faster for the kind
   of pass (class_batching.py), never from K passes.
+- On the CPU, convolutions run through faster rules (cpu_convolution.py), and eval batch
+  norms fed by a convolution are folded into it (batch_norm_fold.py).
 Gradients come from ``torch.autograd.grad`` on the layer output and the input only, so
 no parameter ``.grad`` is ever written.
 """
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import torch
 import torch.nn as nn
 from torch import Tensor
 
 from vgv_core.errors import ClipError, MethodError
+from vgv_core.explain.batch_norm_fold import BatchNormFolds
 from vgv_core.explain.cam import class_activation_map
 from vgv_core.explain.class_batching import ClassGradientChooser
 from vgv_core.explain.cpu_convolution import CpuConvolutionRouter
@@ -117,6 +121,7 @@ class Explainer:
         self.amp = amp
         self._layer = resolve_layer(model, target_layer)
         self._convolutions = CpuConvolutionRouter()
+        self._folds = BatchNormFolds()
         self._mode_need = ModeNeed()
         self._class_gradients = ClassGradientChooser()
         self._in_channels = next(
@@ -205,6 +210,8 @@ class Explainer:
         clip: Tensor,
         modules: list[nn.Module],
     ) -> Tensor:
+        with self._shape_errors_explained(clip):
+            folding = self._fold_pairs(model_input, tap, modules)
         with ExitStack() as hooks:
             if tap is not None:
                 hooks.enter_context(tap.attached())
@@ -212,30 +219,53 @@ class Explainer:
             handlers = {}
             if plan.guided:
                 handlers |= hooks.enter_context(guided_rules(modules, rows))
-            if model_input.device.type in CONVOLUTION_RULE_DEVICES:
-                handlers |= hooks.enter_context(self._convolutions.applied(model_input, input_gradient, modules))
+            handlers |= self._convolution_rules(hooks, model_input, input_gradient, folding, modules)
             kind = (plan.guided, input_gradient, tuple(model_input.shape), tuple(handlers))
             mode = hooks.enter_context(FunctionRules(handlers)) if handlers and self._mode_need.needed(kind) else None
             if self.amp is not None:
                 hooks.enter_context(torch.autocast(model_input.device.type, dtype=AMP_DTYPES[self.amp]))
-            try:
+            with self._shape_errors_explained(clip):
                 output = self.model(model_input)
-            except RuntimeError as exc:
-                if any(marker in str(exc) for marker in SHAPE_ERRORS):
-                    raise ClipError(self._too_small_message(clip, exc)) from None
-                raise
             if mode is not None:
                 self._mode_need.record(kind, mode)
             return output
 
-    def _too_small_message(self, clip: Tensor, exc: Exception) -> str:
-        spec = getattr(self.model, "vgv_spec", None)
-        need = f" ({spec.clip_len} frames of {spec.crop_size}x{spec.crop_size})" if spec else ""
-        t, h, w = clip.shape[2:]
-        return (
-            f"a clip of {t} frames of {h}x{w} is smaller than the model's kernels allow; "
-            f"give it the model's clip size{need}. Detail: {str(exc).splitlines()[0]}"
-        )
+    def _convolution_rules(
+        self,
+        hooks: ExitStack,
+        model_input: Tensor,
+        input_gradient: bool,
+        folding: dict[nn.Module, nn.Module],
+        modules: list[nn.Module],
+    ) -> dict:
+        """On the CPU, the pass's convolution rules and batch-norm folds; their handlers."""
+        if model_input.device.type not in CONVOLUTION_RULE_DEVICES:
+            return {}
+        folds = hooks.enter_context(self._folds.applied(folding))
+        return hooks.enter_context(self._convolutions.applied(model_input, input_gradient, modules, folds))
+
+    def _fold_pairs(self, model_input: Tensor, tap: LayerTap | None, modules: list[nn.Module]) -> dict:
+        """The batch norms to fold (CPU only; not under autocast, where folding would change
+        the batch norms' precision). Learning them runs a forward, before any rule is on."""
+        if model_input.device.type not in CONVOLUTION_RULE_DEVICES or self.amp is not None:
+            return {}
+        return self._folds.pairs(self.model, model_input, modules, tap.module if tap else None)
+
+    @contextmanager
+    def _shape_errors_explained(self, clip: Tensor) -> Iterator[None]:
+        """A clip too small for the model's kernels fails deep inside torch; say what to do."""
+        try:
+            yield
+        except RuntimeError as exc:
+            if not any(marker in str(exc) for marker in SHAPE_ERRORS):
+                raise
+            spec = getattr(self.model, "vgv_spec", None)
+            need = f" ({spec.clip_len} frames of {spec.crop_size}x{spec.crop_size})" if spec else ""
+            t, h, w = clip.shape[2:]
+            raise ClipError(
+                f"a clip of {t} frames of {h}x{w} is smaller than the model's kernels allow; "
+                f"give it the model's clip size{need}. Detail: {str(exc).splitlines()[0]}"
+            ) from None
 
     def _backward(self, output: Tensor, inputs: list[Tensor], targets: Targets, batch: int) -> tuple[Tensor | None, list[Tensor]]:
         """Gradients of the target scores, each shaped (K, rows, ...)."""
