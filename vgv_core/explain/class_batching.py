@@ -9,13 +9,16 @@ Which is faster depends on the device and on the model (docs/performance.md): on
 and on the CPU for small feature maps, the batched kernels win (5 classes of X3D-M on an
 H200: 49 ms against 78); on the CPU with large maps, K batch-1 convolutions beat one
 batch-K convolution (R3D-18 on 2 threads: 2638 ms against 3235). So the first passes of
-each kind time both ways, and later passes take the faster. PyTorch's own
+each kind time both ways, alternating, and later passes take the one that was faster in
+most pairs: on a shared machine whose speed drifts, the two passes of a pair ran under the
+same conditions, where the best single time of each could come from different spells. PyTorch's own
 ``is_grads_batched`` runs a legacy vmap that loops over the K gradients inside every
 convolution and batch-norm backward; it was never the fastest, so it is not used.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from typing import Callable, Hashable
 
@@ -23,7 +26,7 @@ import torch
 from torch import Tensor
 
 STRATEGIES = ("vmap", "loop")
-TRIALS = 2  # timed passes of each strategy, per kind of pass, before one is chosen
+TRIALS = 3  # timed passes of each strategy, per kind of pass, before one is chosen (odd: no ties)
 
 
 def class_gradients(
@@ -47,8 +50,8 @@ def class_gradients(
 
 class ClassGradientChooser:
     """`class_gradients` with the strategy chosen per kind of pass by timing: the first
-    ``TRIALS`` passes of each strategy alternate, then the one with the lower best time is
-    kept. ``clock`` returns seconds; CUDA work is synchronised before it is read."""
+    ``TRIALS`` passes of each strategy alternate, then the one faster in most of those pairs
+    is kept. ``clock`` returns seconds; CUDA work is synchronised before it is read."""
 
     def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
         self._clock = clock
@@ -75,9 +78,15 @@ class ClassGradientChooser:
         _synchronize(output.device)
         trials[strategy].append(self._clock() - start)
         if all(len(times) >= TRIALS for times in trials.values()):
-            self._chosen[kind] = min(STRATEGIES, key=lambda s: min(trials[s]))
+            self._chosen[kind] = _faster_in_pairs(trials)
             del self._trials[kind]
         return grads
+
+
+def _faster_in_pairs(trials: dict[str, list[float]]) -> str:
+    first, second = STRATEGIES
+    ratio = statistics.median(b / a for a, b in zip(trials[first], trials[second]))
+    return second if ratio < 1 else first
 
 
 def _synchronize(device: torch.device) -> None:
