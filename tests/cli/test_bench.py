@@ -6,6 +6,7 @@ import time
 
 import torch
 
+from vgv_core.benchmark.report import BASELINE, OURS, CaseResult
 from vgv_core.benchmark.timing import MIN_SAMPLE_SECONDS, time_round_robin
 from vgv_core.cli import main
 
@@ -58,3 +59,11 @@ def test_fast_variants_are_called_back_to_back_and_timed_per_call():
     assert calls["fast"] > 100 + 1 + 1
     assert all(s < 0.01 for s in samples["fast"]) and all(s >= MIN_SAMPLE_SECONDS for s in samples["slow"])
     assert not any(collector_on[1:])  # only the warm-up call runs with the garbage collector on
+
+
+def test_headline_ratios_pair_the_variants_round_by_round():
+    """Ours cost half the baseline in two rounds of three, while the machine's speed drifted
+    across rounds: the ratio of the two medians (2 / 2) would hide what the rounds show."""
+    result = CaseResult.from_samples("m", (1, 3, 4, 8, 8), "cpu", {BASELINE: [0.002, 0.004, 0.001], OURS: [0.001, 0.002, 0.010]})
+    assert result.ratios()["ours / bare forward+backward"] == 0.5
+    assert result.medians_ms == {BASELINE: 2.0, OURS: 2.0}

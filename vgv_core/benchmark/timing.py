@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import math
-import statistics
 import time
 from typing import Callable
 
@@ -71,7 +70,3 @@ def _timed(fn: Callable[[], object], device: torch.device, calls: int) -> float:
 
 def _calls_per_sample(fn: Callable[[], object], device: torch.device) -> int:
     return max(1, math.ceil(MIN_SAMPLE_SECONDS / max(_timed(fn, device, 1), 1e-6)))
-
-
-def median_ms(samples: list[float]) -> float:
-    return 1000 * statistics.median(samples)
