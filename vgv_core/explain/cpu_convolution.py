@@ -1,4 +1,4 @@
-"""Faster stride-1 3-D convolutions inside an explanation, on the CPU.
+"""Faster 3-D convolutions inside an explanation, on the CPU.
 
 Where PyTorch's CPU kernels leave time on the table for the shapes video models run at
 batch 1 (figures in docs/performance.md):
@@ -9,15 +9,13 @@ batch 1 (figures in docs/performance.md):
   (``use_mkldnn`` in aten/src/ATen/native/Convolution.cpp), 1.3-2x slower here than
   oneDNN, forward and backward.
 - Strided depthwise convolutions (X3D's spatial downsampling): below 8 M input elements,
-  PyTorch's input gradient runs 1.2-3x slower than the polyphase one below.
+  PyTorch's input gradient runs 1.2-3x slower than the polyphase one.
 For stride 1, the input gradient of a convolution is itself a convolution: the output
 gradient correlated with the flipped kernel whose in and out channels are swapped within
-each group, padded by ``kernel - 1 - padding``. With a stride, each phase of the input
-(the positions r, r + s, r + 2s, ... of each axis) is reached by its own subset of the
-flipped kernel's taps, so the input gradient is one stride-1 correlation per phase,
-written to its interleaved positions (`PhaseKernel`). Depthwise and small dense
-convolutions asking for an input gradient run through `_FlippedKernelConv`, whose
-backward is those forward convolutions. Forward values equal PyTorch's up to float
+each group, padded by ``kernel - 1 - padding``; with a stride, it is one such convolution
+per phase of the input grid (polyphase.py). Depthwise and small dense convolutions asking
+for an input gradient run through `_FlippedKernelConv`, whose backward is those forward
+convolutions. Forward values equal PyTorch's up to float
 rounding; no weight gradient is computed there (the engine never asks for one). Strided
 dense convolutions, large dense maps and pointwise convolutions (tried as one matrix
 product) gained nothing end to end and are left alone.
@@ -25,10 +23,7 @@ product) gained nothing end to end and are left alone.
 
 from __future__ import annotations
 
-import itertools
-import math
 from contextlib import contextmanager
-from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
 
@@ -39,6 +34,14 @@ from torch import Tensor
 from torch.utils.weak import WeakIdKeyDictionary
 
 from vgv_core.explain.function_rules import Handler, patched_forwards
+from vgv_core.explain.polyphase import (
+    STRIDE_1,
+    Convolution,
+    PhaseKernel,
+    Triple,
+    phase_kernels,
+    strided_input_gradient,
+)
 
 if TYPE_CHECKING:
     from vgv_core.explain.batch_norm_fold import Fold
@@ -50,9 +53,6 @@ NATIVE_KERNEL_MAX_SIZE = 20480
 # X3D-S's, 4.5 M: 14 vs 16 ms), its interleaved writes then costing more than they save.
 POLYPHASE_MAX_INPUT_SIZE = 8_000_000
 
-Triple = tuple[int, int, int]
-Convolution = Callable[[Tensor, Tensor, Tensor | None, Triple, int, Triple], Tensor]
-STRIDE_1 = (1, 1, 1)
 
 
 class Route(Enum):
@@ -79,53 +79,6 @@ def flipped_kernel(weight: Tensor, groups: int) -> Tensor:
     return per_group.flatten(0, 1).flip(2, 3, 4).contiguous()
 
 
-@dataclass(frozen=True)
-class AxisPhase:
-    """One phase r of one axis of a strided convolution's input: input position s*i + r
-    takes ``sum_m grad[i + m - half] * sub_kernel[m]``, m in [0, 2*half]; the sub-kernel
-    holds the flipped kernel's taps ``taps`` at ``positions`` and zeros elsewhere."""
-
-    phase: int
-    taps: tuple[int, ...]
-    positions: tuple[int, ...]
-    half: int
-
-
-def axis_phases(kernel_size: int, stride: int, padding: int) -> list[AxisPhase]:
-    """The phases of one axis that any tap reaches (a kernel smaller than its stride skips
-    some positions: their gradient is zero). Sub-kernels are centred, so of odd size: oneDNN's
-    depthwise kernels ran 3-4x slower with even sizes on the 2-thread CPU."""
-    back_padding = kernel_size - 1 - padding
-    phases = []
-    for r in range(stride):
-        taps = tuple(j for j in range(kernel_size) if (r - back_padding + j) % stride == 0)
-        if taps:
-            offsets = [(r - back_padding + j) // stride for j in taps]
-            half = max(abs(d) for d in offsets)
-            phases.append(AxisPhase(r, taps, tuple(half + d for d in offsets), half))
-    return phases
-
-
-@dataclass(frozen=True)
-class PhaseKernel:
-    """A phase of a strided convolution's input, one `AxisPhase` per axis, and its sub-kernel."""
-
-    axes: tuple[AxisPhase, AxisPhase, AxisPhase]
-    kernel: Tensor
-
-
-def phase_kernels(flipped: Tensor, stride: Triple, padding: Triple) -> list[PhaseKernel]:
-    per_axis = [axis_phases(k, s, p) for k, s, p in zip(flipped.shape[2:], stride, padding)]
-    phases = []
-    for axes in itertools.product(*per_axis):
-        sub = flipped.new_zeros(flipped.shape[:2] + tuple(2 * a.half + 1 for a in axes))
-        taps = torch.meshgrid(*(torch.tensor(a.taps) for a in axes), indexing="ij")
-        positions = torch.meshgrid(*(torch.tensor(a.positions) for a in axes), indexing="ij")
-        sub[(slice(None), slice(None), *positions)] = flipped[(slice(None), slice(None), *taps)]
-        phases.append(PhaseKernel(axes, sub))
-    return phases
-
-
 class FlippedKernels:
     """Flipped kernels (for strided convolutions, their phases) by weight, rebuilt when the
     weight changes (in place or replaced). Building one costs a copy of the weight; R3D's
@@ -145,21 +98,6 @@ class FlippedKernels:
             cached = (key, flipped if stride == STRIDE_1 else phase_kernels(flipped, stride, padding))
             self._kernels[weight][use] = cached
         return cached[1]
-
-
-def strided_input_gradient(
-    grad: Tensor, phases: list[PhaseKernel], stride: Triple, input_shape: torch.Size, groups: int, conv: Convolution
-) -> Tensor:
-    """The input gradient of a strided convolution: one stride-1 correlation per phase."""
-    grad_input = grad.new_zeros(input_shape) if len(phases) < math.prod(stride) else grad.new_empty(input_shape)
-    for phase in phases:
-        lengths = [len(range(a.phase, n, s)) for a, n, s in zip(phase.axes, input_shape[2:], stride)]
-        extra = [max(0, n - g) for n, g in zip(lengths, grad.shape[2:])]
-        source = F.pad(grad, [p for e in reversed(extra) for p in (0, e)]) if any(extra) else grad
-        values = conv(source, phase.kernel.to(grad.dtype), None, tuple(a.half for a in phase.axes), groups, STRIDE_1)
-        grid = tuple(slice(a.phase, None, s) for a, s in zip(phase.axes, stride))
-        grad_input[(..., *grid)] = values[(..., *(slice(0, n) for n in lengths))]
-    return grad_input
 
 
 class _FlippedKernelConv(torch.autograd.Function):
@@ -252,10 +190,13 @@ class CpuConvolutionRules(Handler):
 def plain_convolution(module: nn.Module) -> bool:
     """An ``nn.Conv3d`` (or a subclass, like torchvision's Conv3DSimple) running nn.Conv3d's
     own forward with zero padding: its forward can be replaced by a direct conv3d call."""
-    return isinstance(module, nn.Conv3d) and type(module).forward is nn.Conv3d.forward and module.padding_mode == "zeros"
+    own_forward = type(module).forward is nn.Conv3d.forward
+    return isinstance(module, nn.Conv3d) and own_forward and module.padding_mode == "zeros"
 
 
-def _conv_forward(module: nn.Conv3d, rules: CpuConvolutionRules | None, fold: Fold | None) -> Callable[[Tensor], Tensor]:
+def _conv_forward(
+    module: nn.Conv3d, rules: CpuConvolutionRules | None, fold: Fold | None
+) -> Callable[[Tensor], Tensor]:
     def forward(x: Tensor) -> Tensor:
         weight, bias = fold.parameters if fold is not None else (module.weight, module.bias)
         args = (x, weight, bias, module.stride, module.padding, module.dilation, module.groups)
