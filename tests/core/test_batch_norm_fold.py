@@ -1,6 +1,6 @@
-"""Eval batch norms folded into the convolutions that feed them: the same explanations as
-without folding, and folding only where it is right. The reference runs on a copy whose
-batch norms carry a do-nothing pre-hook, which keeps them out of folding."""
+"""Eval batch norms folded into the backward of the convolutions that feed them: the same
+explanations as without folding, and folding only where it is right. The reference runs on a
+copy whose batch norms carry a do-nothing pre-hook, which keeps them out of folding."""
 
 import copy
 
@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 from vgv_core.explain import Explainer
-from vgv_core.explain.batch_norm_fold import folded_parameters
+from vgv_core.explain.cpu.batch_norm_fold import folded_weight
 
 METHODS = ("gradcam", "guided_backprop", "guided_gradcam", "saliency")
 
@@ -50,14 +50,15 @@ def _net(reuse_raw: bool = False) -> nn.Module:
 
 
 class NormCalls:
-    """Counts the batch norms' own forward calls (a folded one does not make any)."""
+    """Counts the batch norms' own forward calls that record a graph: a folded one computes
+    its value without one (its backward is the convolution's)."""
 
     def __init__(self, monkeypatch) -> None:
         self.count = 0
         native = nn.BatchNorm3d.forward
 
         def counting(module, x):
-            self.count += 1
+            self.count += torch.is_grad_enabled()
             return native(module, x)
 
         monkeypatch.setattr(nn.BatchNorm3d, "forward", counting)
@@ -80,14 +81,25 @@ def _assert_same(a, b, methods=METHODS):
         torch.testing.assert_close(a.raw[m], b.raw[m], rtol=1e-4, atol=1e-6)
 
 
-def test_folded_parameters_compute_the_pair():
+def test_the_folded_weight_gives_the_pairs_input_gradient():
     torch.manual_seed(1)
     for bias in (False, True):
         conv, bn = nn.Conv3d(4, 5, 3, padding=1, bias=bias), _norm(5).eval()
-        x = torch.randn(2, 4, 3, 6, 6)
-        weight, shift = folded_parameters(conv, bn)
-        folded = torch.nn.functional.conv3d(x, weight, shift, padding=1)
-        torch.testing.assert_close(folded, bn(conv(x)), rtol=1e-5, atol=1e-5)
+        x = torch.randn(2, 4, 3, 6, 6, requires_grad=True)
+        out = bn(conv(x))
+        grad = torch.randn(out.shape)
+        (expected,) = torch.autograd.grad(out, x, grad)
+        folded = torch.nn.grad.conv3d_input(x.shape, folded_weight(conv, bn), grad, padding=1)
+        torch.testing.assert_close(folded, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_folded_passes_compute_the_same_forward_values():
+    """Only the backward is folded: logits and the CAM layer's activations are bit for bit those
+    of an unfolded pass."""
+    net, clip = _net(), torch.randn(1, 3, 4, 8, 8)
+    ours, reference = _explain(Explainer(net, target_layer="0"), clip), _explain(_unfolded(net), clip)
+    assert torch.equal(ours.logits, reference.logits)
+    assert torch.equal(ours.raw["gradcam"], reference.raw["gradcam"])
 
 
 def _norm_calls_per_pass(net, layer, methods, monkeypatch, passes=2):
@@ -121,10 +133,10 @@ def test_a_convolution_output_used_twice_is_not_folded(monkeypatch):
 
 def test_the_cam_layer_convolution_is_not_folded(monkeypatch):
     """Grad-CAM on a convolution needs its own output, before the batch norm."""
-    net = _net()
-    clip, results, counts = _norm_calls_per_pass(net, "0.conv_a", ("gradcam",), monkeypatch)
-    assert counts == [1, 1]
-    _assert_same(results[0], _explain(_unfolded(net, "0.conv_a"), clip, ("gradcam",)), ("gradcam",))
+    net, methods = _net(), ("gradcam", "guided_backprop")
+    clip, results, counts = _norm_calls_per_pass(net, "0.conv_a", methods, monkeypatch)
+    assert counts == [1, 1]  # norm_a runs as it is, norm_b is folded
+    _assert_same(results[0], _explain(_unfolded(net, "0.conv_a"), clip, methods), methods)
 
 
 def test_changed_statistics_are_followed():

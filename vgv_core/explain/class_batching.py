@@ -1,32 +1,40 @@
 """The gradients of K target classes from the one forward pass of an explanation.
 
-Two ways, with the same gradients:
+Two ways, with the same gradients up to float rounding (tests/core/test_class_batching.py
+holds them to 1e-5 of the map's peak):
 - "vmap": one backward with the K gradient outputs stacked (``torch.func.vmap`` over
   ``torch.autograd.grad``): each backward op runs once, on K gradients at a time;
 - "loop": K backward passes over the one recorded graph, which is kept until the last.
 
-Which is faster depends on the device and on the model (docs/performance.md): on a GPU,
-and on the CPU for small feature maps, the batched kernels win (5 classes of X3D-M on an
-H200: 49 ms against 78); on the CPU with large maps, K batch-1 convolutions beat one
-batch-K convolution (R3D-18 on 2 threads: 2638 ms against 3235). So the first passes of
-each kind time both ways, alternating, and later passes take the one that was faster in
-most pairs: on a shared machine whose speed drifts, the two passes of a pair ran under the
-same conditions, where the best single time of each could come from different spells. PyTorch's own
-``is_grads_batched`` runs a legacy vmap that loops over the K gradients inside every
-convolution and batch-norm backward; it was never the fastest, so it is not used.
+Which is faster depends on the device and the model (docs/performance.md): on a GPU the
+batched kernels always won (5 classes of X3D-M on an H200: 49 ms against 78); on the CPU
+they win for small passes (the demo) and lose for large ones, where K batch-1 convolutions
+beat one batch-K convolution (R3D-18 on 2 threads: 2638 ms against 3235). The way is chosen
+by that rule, from the pass's shape (`strategy_for`), never by timing: a choice made by the
+clock would make what a call returns depend on how loaded the machine was when it ran.
+PyTorch's own ``is_grads_batched`` runs a legacy vmap that loops over the K gradients
+inside every convolution and batch-norm backward; it was never the fastest, so it is not used.
 """
 
 from __future__ import annotations
 
-import statistics
-import time
-from typing import Callable, Hashable
+import math
 
 import torch
 from torch import Tensor
 
+from vgv_core.explain.pass_kind import PassKind
+
 STRATEGIES = ("vmap", "loop")
-TRIALS = 3  # timed passes of each strategy, per kind of pass, before one is chosen (odd: no ties)
+# On the CPU, passes with more input elements than this take the loop (docs/performance.md).
+CPU_VMAP_MAX_INPUT_SIZE = 400_000
+
+
+def strategy_for(kind: PassKind) -> str:
+    """The faster way for a pass of this kind, by the rule of the module doc."""
+    if kind.device == "cpu" and math.prod(kind.shape) > CPU_VMAP_MAX_INPUT_SIZE:
+        return "loop"
+    return "vmap"
 
 
 def class_gradients(
@@ -48,47 +56,24 @@ def class_gradients(
     raise ValueError(f"unknown strategy {strategy!r}; one of {STRATEGIES}")
 
 
-class ClassGradientChooser:
-    """`class_gradients` with the strategy chosen per kind of pass by timing: the first
-    ``TRIALS`` passes of each strategy alternate, then the one faster in most of those pairs
-    is kept. ``clock`` returns seconds; CUDA work is synchronised before it is read."""
 
-    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
-        self._clock = clock
-        self._trials: dict[Hashable, dict[str, list[float]]] = {}
-        self._chosen: dict[Hashable, str] = {}
 
-    def __call__(self, output: Tensor, inputs: list[Tensor], grad_outputs: Tensor) -> tuple[Tensor, ...]:
-        kind = (str(output.device), output.dtype, tuple(grad_outputs.shape), tuple(tuple(x.shape) for x in inputs))
-        strategy = self._chosen.get(kind)
-        if strategy is not None:
-            return class_gradients(strategy, output, inputs, grad_outputs)
-        trials = self._trials.setdefault(kind, {s: [] for s in STRATEGIES})
-        strategy = min(STRATEGIES, key=lambda s: len(trials[s]))
-        start = self._clock()
+class ClassGradients:
+    """`class_gradients` by `strategy_for`. Where vmap cannot run a pass's backward (batch
+    norm's under bf16 autocast, PyTorch 2.14), that kind of pass takes the loop from then on."""
+
+    def __init__(self) -> None:
+        self._vmap_fails: set[PassKind] = set()
+
+    def __call__(
+        self, output: Tensor, inputs: list[Tensor], grad_outputs: Tensor, kind: PassKind, retain_graph: bool = False
+    ) -> tuple[Tensor, ...]:
+        strategy = "loop" if kind in self._vmap_fails else strategy_for(kind)
+        if strategy == "loop":
+            return class_gradients("loop", output, inputs, grad_outputs, retain_graph)
         try:
-            grads = class_gradients(strategy, output, inputs, grad_outputs, retain_graph=strategy == "vmap")
+            return class_gradients("vmap", output, inputs, grad_outputs, retain_graph=True)
         except RuntimeError:
-            # Some backward ops fail under vmap (batch norm's in bf16 autocast, PyTorch 2.14);
-            # the graph was kept, so the loop can still run, now and for every later pass.
-            if strategy != "vmap":
-                raise
-            self._chosen[kind] = "loop"
-            return class_gradients("loop", output, inputs, grad_outputs)
-        _synchronize(output.device)
-        trials[strategy].append(self._clock() - start)
-        if all(len(times) >= TRIALS for times in trials.values()):
-            self._chosen[kind] = _faster_in_pairs(trials)
-            del self._trials[kind]
-        return grads
-
-
-def _faster_in_pairs(trials: dict[str, list[float]]) -> str:
-    first, second = STRATEGIES
-    ratio = statistics.median(b / a for a, b in zip(trials[first], trials[second]))
-    return second if ratio < 1 else first
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+            # the graph was kept, so the loop can still run, now and for every later pass
+            self._vmap_fails.add(kind)
+            return class_gradients("loop", output, inputs, grad_outputs, retain_graph)

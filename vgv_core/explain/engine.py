@@ -1,19 +1,19 @@
-"""The Explainer: every asked-for method from ONE forward and ONE backward pass.
+"""The Explainer: every asked-for method from ONE forward pass and one backward per rule.
 
 How one pass serves methods that need different backward rules:
 - CAM methods need the true gradient at the target layer, guided methods need the
   guided rule at every gate, saliency needs the true gradient down to the input.
-- With guided and CAM methods together, the batch is forked at the target layer: above
-  it, a detached copy carries the vanilla gradient (it stops at the copy and feeds CAM),
-  the original carries the guided one down to the input. The head runs twice, the
-  trunk once.
-- With guided and saliency together the two rules differ through the whole trunk, so
-  the batch is forked at the input (the pass then costs a batch of two clips).
-- K target classes per clip share the one forward; their gradients come from one
-  vmapped backward or K backwards over the one graph, whichever is faster for the kind
-  of pass (class_batching.py), never from K passes.
-- On the CPU, convolutions run through faster rules (cpu_convolution.py), and eval batch
-  norms fed by a convolution are folded into it (batch_norm_fold.py).
+- The forward runs once, on the clip's batch as given. The backward then runs over the one
+  graph in up to two phases (`BackwardPhase`): the true rule first (to the layer for CAM,
+  which only traverses the layers above it; to the input for saliency), the guided rule
+  second. With guided and CAM methods together the trunk's backward runs once.
+  The forward never depends on which methods were asked for, so a method's map is the
+  same alone or beside others, bit for bit.
+- K target classes per clip share the one forward; their gradients come from one vmapped
+  backward or K backwards over the one graph, by a fixed rule (class_batching.py).
+- Speed rules (``exact=False``, the default) change how input gradients are computed on the
+  CPU, never a forward value (vgv_core/explain/cpu/); ``exact=True`` runs PyTorch's own
+  kernels only.
 Gradients come from ``torch.autograd.grad`` on the layer output and the input only, so
 no parameter ``.grad`` is ever written.
 """
@@ -29,12 +29,11 @@ import torch.nn as nn
 from torch import Tensor
 
 from vgv_core.errors import ClipError, MethodError
-from vgv_core.explain.batch_norm_fold import BatchNormFolds
 from vgv_core.explain.cam import class_activation_map
-from vgv_core.explain.class_batching import ClassGradientChooser
-from vgv_core.explain.cpu_convolution import CpuConvolutionRouter
+from vgv_core.explain.class_batching import ClassGradients
+from vgv_core.explain.cpu import speed_rules
 from vgv_core.explain.function_rules import FunctionRules, ModeNeed
-from vgv_core.explain.guided import RowSplit, guided_rules
+from vgv_core.explain.guided import RulePhase, guided_rules
 from vgv_core.explain.layer_tap import LayerTap, detect_layer, resolve_layer
 from vgv_core.explain.maps import (
     NORMALIZATIONS,
@@ -46,11 +45,10 @@ from vgv_core.explain.maps import (
 )
 from vgv_core.explain.methods import CAM_METHODS, DEFAULT_METHODS, GUIDED_METHODS, validate_methods
 from vgv_core.explain.model_state import evaluation_mode
+from vgv_core.explain.pass_kind import PassKind
 from vgv_core.explain.targets import Targets, resolve_class_targets
 
 AMP_DTYPES = {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}
-# Where the convolution rules beat PyTorch's own kernels (docs/performance.md).
-CONVOLUTION_RULE_DEVICES = {"cpu"}
 SHAPE_ERRORS = ("Output size is too small", "Kernel size can't be greater", "smaller than kernel", "must be greater than")
 
 
@@ -99,12 +97,26 @@ class PassPlan:
         return "saliency" in self.methods
 
     @property
-    def fork(self) -> str | None:
-        if self.guided and self.saliency:
-            return "input"
-        if self.guided and self.cam_methods:
-            return "layer"
-        return None
+    def input_gradient(self) -> bool:
+        return self.guided or self.saliency
+
+    def phases(self) -> list["BackwardPhase"]:
+        """The backward's phases, true rule first."""
+        phases = []
+        if self.cam_methods or self.saliency:
+            phases.append(BackwardPhase(guided=False, to_layer=bool(self.cam_methods), to_input=self.saliency))
+        if self.guided:
+            phases.append(BackwardPhase(guided=True, to_layer=False, to_input=True))
+        return phases
+
+
+@dataclass(frozen=True)
+class BackwardPhase:
+    """One backward over the pass's graph: under which gate rule, to which tensors."""
+
+    guided: bool
+    to_layer: bool
+    to_input: bool
 
 
 class Explainer:
@@ -112,18 +124,26 @@ class Explainer:
     for the model spec's layer (models from ``load_model``) or, failing that, the last
     module producing a spatial feature map (found by a probe pass on first use).
     ``amp``: None (fp32), "bf16" or "fp16" to run the pass under autocast; maps are
-    always computed in fp32."""
+    always computed in fp32. ``exact``: PyTorch's own kernels only, so maps equal what
+    autograd computes to float rounding on any machine; the default is faster on the CPU
+    and within the bound stated in the README of exact mode."""
 
-    def __init__(self, model: nn.Module, target_layer: nn.Module | str | None = None, amp: str | None = None) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        target_layer: nn.Module | str | None = None,
+        amp: str | None = None,
+        exact: bool = False,
+    ) -> None:
         if amp not in AMP_DTYPES:
             raise MethodError(f"amp must be one of {list(AMP_DTYPES)}, got {amp!r}")
         self.model = model
         self.amp = amp
+        self.exact = bool(exact)
         self._layer = resolve_layer(model, target_layer)
-        self._convolutions = CpuConvolutionRouter()
-        self._folds = BatchNormFolds()
+        self._speed_rules = speed_rules(self.exact)
         self._mode_need = ModeNeed()
-        self._class_gradients = ClassGradientChooser()
+        self._class_gradients = ClassGradients()
         self._in_channels = next(
             (m.in_channels for m in model.modules() if isinstance(getattr(m, "in_channels", None), int)), None
         )
@@ -170,18 +190,17 @@ class Explainer:
         self, clip: Tensor, targets: Targets, plan: PassPlan, options: MapOptions, modules: list[nn.Module]
     ) -> Explanation:
         batch = clip.shape[0]
-        rows = RowSplit(forked=plan.fork == "input")
-        leaves = [clip.detach().requires_grad_() for _ in range(2 if plan.fork == "input" else 1)]
-        tap = LayerTap(self.model, self._layer[1], plan.fork == "layer", rows) if plan.cam_methods else None
-        output = self._forward(torch.cat(leaves) if len(leaves) > 1 else leaves[0], tap, plan, rows, clip, modules)
-        inputs = ([tap.output.tensor] if tap else []) + (leaves if plan.guided or plan.saliency else [])
-        class_targets, grads = self._backward(output, inputs, targets, batch)
-        per_class = grads[0].shape[0]
-        layer_grads = grads.pop(0) if tap else None
-        logits = output[:batch].detach().float()
+        leaf = clip.detach().requires_grad_()
+        phase = RulePhase()
+        tap = LayerTap(self.model, self._layer[1]) if plan.cam_methods else None
+        kind = PassKind.of(leaf, self.target_layer if tap else None, plan.guided, plan.input_gradient, self.amp)
+        output = self._forward(leaf, tap, plan, phase, kind, clip, modules)
+        class_targets, scores, grad_outputs = self._scores(output, targets, batch)
+        grads = self._backward(scores, grad_outputs, plan, phase, kind, tap, leaf)
+        logits = output.detach().float()
         maps, raw = {}, {}
         if tap:
-            cams = self._cams(tap, layer_grads, plan, batch)
+            cams = self._cams(tap, grads["layer"], plan)
             raw |= {m: cam.unflatten(0, (batch, -1)) for m, cam in cams.items()}
             size = tuple(clip.shape[2:])
             maps |= {m: upsample_cam(cam, size, options.upsample).unflatten(0, (batch, -1)) for m, cam in cams.items()}
@@ -191,7 +210,7 @@ class Explainer:
         maps = {m: normalize_maps(shape(maps[m]), options.normalize_per) for m in plan.methods}
         raw = {m: shape(raw[m]) for m in plan.methods}
         if class_targets is None:
-            class_targets = torch.full((batch, per_class), -1, dtype=torch.long, device=logits.device)
+            class_targets = torch.full((batch, 1), -1, dtype=torch.long, device=logits.device)
         return Explanation(
             logits=logits,
             probs=_probabilities(logits),
@@ -203,53 +222,28 @@ class Explainer:
 
     def _forward(
         self,
-        model_input: Tensor,
+        leaf: Tensor,
         tap: LayerTap | None,
         plan: PassPlan,
-        rows: RowSplit,
+        phase: RulePhase,
+        kind: PassKind,
         clip: Tensor,
         modules: list[nn.Module],
     ) -> Tensor:
-        with self._shape_errors_explained(clip):
-            folding = self._fold_pairs(model_input, tap, modules)
-        with ExitStack() as hooks:
+        with ExitStack() as hooks, self._shape_errors_explained(clip):
+            layer = tap.module if tap is not None else None
+            handlers = dict(hooks.enter_context(self._speed_rules.applied(self.model, leaf, kind, modules, layer)))
             if tap is not None:
                 hooks.enter_context(tap.attached())
-            input_gradient = plan.guided or plan.saliency
-            handlers = {}
             if plan.guided:
-                handlers |= hooks.enter_context(guided_rules(modules, rows))
-            handlers |= self._convolution_rules(hooks, model_input, input_gradient, folding, modules)
-            kind = (plan.guided, input_gradient, tuple(model_input.shape), tuple(handlers))
+                handlers |= hooks.enter_context(guided_rules(modules, phase))
             mode = hooks.enter_context(FunctionRules(handlers)) if handlers and self._mode_need.needed(kind) else None
             if self.amp is not None:
-                hooks.enter_context(torch.autocast(model_input.device.type, dtype=AMP_DTYPES[self.amp]))
-            with self._shape_errors_explained(clip):
-                output = self.model(model_input)
+                hooks.enter_context(torch.autocast(leaf.device.type, dtype=AMP_DTYPES[self.amp]))
+            output = self.model(leaf)
             if mode is not None:
                 self._mode_need.record(kind, mode)
             return output
-
-    def _convolution_rules(
-        self,
-        hooks: ExitStack,
-        model_input: Tensor,
-        input_gradient: bool,
-        folding: dict[nn.Module, nn.Module],
-        modules: list[nn.Module],
-    ) -> dict:
-        """On the CPU, the pass's convolution rules and batch-norm folds; their handlers."""
-        if model_input.device.type not in CONVOLUTION_RULE_DEVICES:
-            return {}
-        folds = hooks.enter_context(self._folds.applied(folding))
-        return hooks.enter_context(self._convolutions.applied(model_input, input_gradient, modules, folds))
-
-    def _fold_pairs(self, model_input: Tensor, tap: LayerTap | None, modules: list[nn.Module]) -> dict:
-        """The batch norms to fold (CPU only; not under autocast, where folding would change
-        the batch norms' precision). Learning them runs a forward, before any rule is on."""
-        if model_input.device.type not in CONVOLUTION_RULE_DEVICES or self.amp is not None:
-            return {}
-        return self._folds.pairs(self.model, model_input, modules, tap.module if tap else None)
 
     @contextmanager
     def _shape_errors_explained(self, clip: Tensor) -> Iterator[None]:
@@ -267,50 +261,71 @@ class Explainer:
                 f"give it the model's clip size{need}. Detail: {str(exc).splitlines()[0]}"
             ) from None
 
-    def _backward(self, output: Tensor, inputs: list[Tensor], targets: Targets, batch: int) -> tuple[Tensor | None, list[Tensor]]:
-        """Gradients of the target scores, each shaped (K, rows, ...)."""
-        halves = output.split(batch) if output.shape[0] == 2 * batch else (output,)
+    def _scores(self, output: Tensor, targets: Targets, batch: int) -> tuple[Tensor | None, Tensor, Tensor]:
+        """(class targets (B, K) or None for a callable, the tensor to differentiate, its K
+        gradient outputs stacked)."""
         if callable(targets):
-            scores = torch.cat([targets(half) for half in halves])
-            grads = torch.autograd.grad(scores.sum(), inputs)
-            return None, [g[None] for g in grads]
+            scores = targets(output)
+            return None, scores, torch.ones((1,) + tuple(scores.shape), dtype=scores.dtype, device=scores.device)
         if output.dim() != 2:
             raise MethodError(
                 f"the model outputs shape {tuple(output.shape)}, not class scores; pass a callable target "
                 "(e.g. SegmentationMaskTarget)"
             )
-        class_targets = resolve_class_targets(targets, output[:batch].detach())
-        one_hot = torch.zeros((class_targets.shape[1],) + tuple(output[:batch].shape), dtype=output.dtype, device=output.device)
+        class_targets = resolve_class_targets(targets, output.detach())
+        one_hot = torch.zeros((class_targets.shape[1],) + tuple(output.shape), dtype=output.dtype, device=output.device)
         one_hot.scatter_(2, class_targets.T[:, :, None], 1.0)
-        one_hot = one_hot.repeat(1, len(halves), 1)
-        if one_hot.shape[0] == 1:
-            grads = torch.autograd.grad(output, inputs, one_hot[0])
-            return class_targets, [g[None] for g in grads]
-        return class_targets, list(self._class_gradients(output, inputs, one_hot))
+        return class_targets, output, one_hot
 
-    def _cams(self, tap: LayerTap, layer_grads: Tensor, plan: PassPlan, batch: int) -> dict[str, Tensor]:
+    def _backward(
+        self,
+        scores: Tensor,
+        grad_outputs: Tensor,
+        plan: PassPlan,
+        phase: RulePhase,
+        kind: PassKind,
+        tap: LayerTap | None,
+        leaf: Tensor,
+    ) -> dict[str, Tensor]:
+        """Gradients by name ("layer", "vanilla" and "guided" input gradients), each (K, B, ...)."""
+        grads = {}
+        phases = plan.phases()
+        for i, step in enumerate(phases):
+            phase.guided = step.guided
+            inputs = ([tap.output.tensor] if step.to_layer else []) + ([leaf] if step.to_input else [])
+            got = iter(self._gradients(scores, inputs, grad_outputs, kind, retain_graph=i < len(phases) - 1))
+            if step.to_layer:
+                grads["layer"] = next(got)
+            if step.to_input:
+                grads["guided" if step.guided else "vanilla"] = next(got)
+        return grads
+
+    def _gradients(
+        self, scores: Tensor, inputs: list[Tensor], grad_outputs: Tensor, kind: PassKind, retain_graph: bool
+    ) -> tuple[Tensor, ...]:
+        if grad_outputs.shape[0] == 1:
+            grads = torch.autograd.grad(scores, inputs, grad_outputs[0], retain_graph=retain_graph)
+            return tuple(g[None] for g in grads)
+        return self._class_gradients(scores, inputs, grad_outputs, kind, retain_graph)
+
+    def _cams(self, tap: LayerTap, layer_grads: Tensor, plan: PassPlan) -> dict[str, Tensor]:
         """Each CAM method's layer map, (B*K, t, h, w)."""
         layer = tap.output
         per_class = layer_grads.shape[0]
-        activations = layer.to_channels_first(layer.tensor.detach()[:batch].float())
+        activations = layer.to_channels_first(layer.tensor.detach().float())
         grads = layer.to_channels_first(layer_grads.flatten(0, 1).float())
-        grads = grads.unflatten(0, (per_class, -1))[:, :batch].transpose(0, 1).flatten(0, 1)
+        grads = grads.unflatten(0, (per_class, -1)).transpose(0, 1).flatten(0, 1)
         activations = activations.repeat_interleave(per_class, dim=0)
         return {method: class_activation_map(method, activations, grads) for method in plan.cam_methods}
 
-    def _gradient_maps(self, grads: list[Tensor], plan: PassPlan, batch: int, maps: dict, raw: dict) -> None:
-        if not grads:
-            return
-        by_stream = [g.transpose(0, 1) for g in grads]  # (rows, K, C, T, H, W)
-        if plan.fork == "input":
-            vanilla, guided = by_stream
-        else:
-            vanilla = guided = by_stream[0]
+    def _gradient_maps(self, grads: dict[str, Tensor], plan: PassPlan, batch: int, maps: dict, raw: dict) -> None:
         if plan.saliency:
+            vanilla = grads["vanilla"].transpose(0, 1)  # (B, K, C, T, H, W)
             raw["saliency"] = vanilla
             magnitude = gradient_magnitude(vanilla.flatten(0, 1))
             maps["saliency"] = temporal_rolling_mean(magnitude).unflatten(0, (batch, -1))
         if plan.guided:
+            guided = grads["guided"].transpose(0, 1)
             raw["guided_backprop"] = guided
             maps["guided_backprop"] = gradient_magnitude(guided.flatten(0, 1)).unflatten(0, (batch, -1))
         if "guided_gradcam" in plan.methods:

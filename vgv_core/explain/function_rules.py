@@ -3,7 +3,7 @@
 Two ways, because a TorchFunctionMode sees every torch call of the forward pass (about 230
 for the demo model) and costs a Python call for each, 4-5 % of a small model's pass:
 - the modules that make those calls (``nn.ReLU``, ``nn.Conv3d``, ...) get an instance-level
-  ``forward`` for the pass (`patched_forwards`), which calls the rule directly;
+  ``forward`` for the pass (`torch_internals.patched_forwards`), which calls the rule directly;
 - functional calls in a model's own code (``F.relu(x)`` in a forward) need the mode
   (`FunctionRules`): a dictionary from torch function to the handler that replaces it.
 The first pass of a kind runs both; the mode counts the calls it took over, and when it
@@ -13,10 +13,8 @@ handler run natively.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Callable, Hashable, Iterator
+from typing import Any, Callable, Hashable
 
-import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
 
@@ -44,22 +42,6 @@ class FunctionRules(TorchFunctionMode):
         result = handler(func, args, kwargs or {})
         self.taken += handler.taken - before
         return result
-
-
-@contextmanager
-def patched_forwards(forwards: dict[nn.Module, Callable]) -> Iterator[None]:
-    """Each module runs the given forward inside the context; removed on exit, also on
-    error. A module that already has an instance-level forward is left as it is."""
-    patched = []
-    try:
-        for module, forward in forwards.items():
-            if "forward" not in vars(module):
-                module.forward = forward
-                patched.append(module)
-        yield
-    finally:
-        for module in patched:
-            del module.forward
 
 
 class ModeNeed:

@@ -16,8 +16,8 @@ How it is applied, without swapping modules (see function_rules.py):
 Both are removed when the context exits, also on error. The rule only changes the
 backward: forward values are exactly those of the model.
 
-Rows: when the engine forks the batch (vanilla stream in the first half, guided stream
-in the second), a gate that sees the forked batch applies the rule to its second half only.
+Phases: a pass that also needs true gradients (CAM methods, saliency) runs its backward
+twice over the one graph, first with the true rule, then with the guided one (`RulePhase`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from vgv_core.explain.function_rules import Handler, patched_forwards
+from vgv_core.explain.function_rules import Handler
+from vgv_core.explain.torch_internals import is_batched_tensor, patched_forwards
+
 
 @dataclass(frozen=True)
 class Gate:
@@ -55,28 +57,27 @@ GATES: dict[str, Gate] = {
 }
 
 
-def _batched(grad: Tensor) -> bool:
-    return torch._C._functorch.is_batchedtensor(grad)
+class RulePhase:
+    """Which rule the gates' backward follows: the guided one, or (``guided = False``) the
+    chain rule, for the phase of a pass's backward that computes true gradients."""
+
+    def __init__(self, guided: bool = True) -> None:
+        self.guided = guided
 
 
-def guided_gradient(grad: Tensor, saved: Tensor, gate: Gate, guided_from: int) -> Tensor:
-    """The chain rule for rows < guided_from, the guided rule for the rest."""
-    arriving = grad[guided_from:]
+def guided_gradient(grad: Tensor, saved: Tensor, gate: Gate) -> Tensor:
+    """``relu(f'(x) * relu(g))`` (module doc)."""
     if gate.saves == "input":  # smooth gates have negative slopes: clamp before and after
-        arriving = arriving.clamp(min=0)
+        grad = grad.clamp(min=0)
     # For ReLU, (x > 0) * relu(g) = relu((x > 0) * g): one clamp, after. In place on the fresh
     # result, except under vmap, which has no batching rule for clamp_.
-    guided = gate.backward(arriving, saved[guided_from:])
-    guided = guided.clamp(min=0) if _batched(guided) else guided.clamp_(min=0)
-    if guided_from == 0:
-        return guided
-    vanilla = gate.backward(grad[:guided_from], saved[:guided_from])
-    return torch.cat([vanilla, guided], dim=0)
+    guided = gate.backward(grad, saved)
+    return guided.clamp(min=0) if is_batched_tensor(guided) else guided.clamp_(min=0)
 
 
 class _GuidedGate(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: Tensor, kind: str, guided_from: int, inplace: bool) -> Tensor:
+    def forward(ctx, x: Tensor, kind: str, phase: RulePhase, inplace: bool) -> Tensor:
         gate = GATES[kind]
         if inplace:  # only ReLU: its backward needs the output, which in-place is x itself
             value = x.clamp_(min=0)
@@ -84,33 +85,21 @@ class _GuidedGate(torch.autograd.Function):
         else:
             value = gate.forward(x)
         ctx.save_for_backward(value if gate.saves == "output" else x)
-        ctx.gate, ctx.guided_from = gate, guided_from
+        ctx.gate, ctx.phase = gate, phase
         return value
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None, None]:
         (saved,) = ctx.saved_tensors
-        return guided_gradient(grad, saved, ctx.gate, ctx.guided_from), None, None, None
+        if not ctx.phase.guided:
+            return ctx.gate.backward(grad, saved), None, None, None
+        return guided_gradient(grad, saved, ctx.gate), None, None, None
 
 
-class RowSplit:
-    """Which rows of a gate's input follow the guided rule.
-
-    ``forked`` becomes true once the engine has doubled the batch; from then on the
-    second half of every gate's rows is the guided stream, before that all rows are.
-    """
-
-    def __init__(self, forked: bool = False) -> None:
-        self.forked = forked
-
-    def guided_from(self, x: Tensor) -> int:
-        return x.shape[0] // 2 if self.forked else 0
-
-
-def _apply_gate(x: Tensor, kind: str, rows: RowSplit, inplace: bool) -> Tensor:
+def _apply_gate(x: Tensor, kind: str, phase: RulePhase, inplace: bool) -> Tensor:
     if inplace and GATES[kind].saves == "output":
-        return _GuidedGate.apply(x, kind, rows.guided_from(x), True)
-    out = _GuidedGate.apply(x, kind, rows.guided_from(x), False)
+        return _GuidedGate.apply(x, kind, phase, True)
+    out = _GuidedGate.apply(x, kind, phase, False)
     return x.copy_(out) if inplace else out
 
 
@@ -125,8 +114,8 @@ _GATE_FUNCTIONS = {
 class _GateHandler(Handler):
     """The guided rule for functional gate calls."""
 
-    def __init__(self, rows: RowSplit) -> None:
-        self.rows = rows
+    def __init__(self, phase: RulePhase) -> None:
+        self.phase = phase
         self.taken = 0
 
     def __call__(self, func, args: tuple, kwargs: dict):
@@ -137,9 +126,9 @@ class _GateHandler(Handler):
         kind, inplace = _GATE_FUNCTIONS[func]
         if kind == "gelu":
             approximate = kwargs.get("approximate", args[1] if len(args) > 1 else "none")
-            return _apply_gate(x, "gelu_tanh" if approximate == "tanh" else "gelu", self.rows, False)
+            return _apply_gate(x, "gelu_tanh" if approximate == "tanh" else "gelu", self.phase, False)
         inplace = inplace or bool(kwargs.get("inplace", args[1] if len(args) > 1 else False))
-        return _apply_gate(x, kind, self.rows, inplace)
+        return _apply_gate(x, kind, self.phase, inplace)
 
 
 def _module_gate(module: nn.Module) -> tuple[str, bool] | None:
@@ -154,12 +143,12 @@ def _module_gate(module: nn.Module) -> tuple[str, bool] | None:
     return None
 
 
-def _gate_forward(module: nn.Module, kind: str, inplace: bool, rows: RowSplit) -> Callable[[Tensor], Tensor]:
+def _gate_forward(module: nn.Module, kind: str, inplace: bool, phase: RulePhase) -> Callable[[Tensor], Tensor]:
     native = type(module).forward.__get__(module)
 
     def forward(x: Tensor) -> Tensor:
         if x.requires_grad and torch.is_grad_enabled():
-            return _apply_gate(x, kind, rows, inplace)
+            return _apply_gate(x, kind, phase, inplace)
         return native(x)
 
     return forward
@@ -175,11 +164,11 @@ def _swish_types() -> tuple[type, ...]:
 
 
 @contextmanager
-def guided_rules(modules: list[nn.Module], rows: RowSplit) -> Iterator[dict[Callable, Handler]]:
+def guided_rules(modules: list[nn.Module], phase: RulePhase) -> Iterator[dict[Callable, Handler]]:
     """Apply the guided rules to every gate the model (whose ``modules`` these are) runs
     inside this context: gate modules through their forward, and the handler for functional
     calls, yielded for the pass's `FunctionRules` mode."""
     gates = {m: _module_gate(m) for m in modules}
-    forwards = {m: _gate_forward(m, *gate, rows) for m, gate in gates.items() if gate is not None}
+    forwards = {m: _gate_forward(m, *gate, phase) for m, gate in gates.items() if gate is not None}
     with patched_forwards(forwards):
-        yield dict.fromkeys(_GATE_FUNCTIONS, _GateHandler(rows))
+        yield dict.fromkeys(_GATE_FUNCTIONS, _GateHandler(phase))

@@ -1,4 +1,4 @@
-"""The target layer: finding it, reading its output in any layout, and forking the batch there."""
+"""The target layer: finding it, and reading its output in any layout."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import torch.nn as nn
 from torch import Tensor
 
 from vgv_core.errors import ModelError
-from vgv_core.explain.guided import RowSplit
 from vgv_core.models.registry import ARCHS, CHANNELS_FIRST, CHANNELS_LAST, TOKENS
 
 
@@ -81,17 +80,15 @@ class LayerOutput:
 
 
 class LayerTap:
-    """Forward hook on the target layer. With ``fork`` it doubles the batch after the
-    layer: the first half is a detached copy (the vanilla stream, whose gradient stops
-    here and feeds CAM), the second half continues as the guided stream."""
+    """Forward hook on the target layer: keeps its output (of the layer's first call in a
+    pass) for the gradients and activations of the CAM methods. The model then goes on with
+    a copy, so that an in-place op after the layer cannot change what the tap holds."""
 
-    def __init__(self, model: nn.Module, module: nn.Module, fork: bool, rows: RowSplit) -> None:
+    def __init__(self, model: nn.Module, module: nn.Module) -> None:
         spec = getattr(model, "vgv_spec", None)
         info = ARCHS.get(spec.arch) if spec is not None else None
         self.arch_layout = info.layout if info is not None else CHANNELS_FIRST
         self.module = module
-        self.fork = fork
-        self.rows = rows
         self.output: LayerOutput | None = None
 
     @contextmanager
@@ -106,12 +103,6 @@ class LayerTap:
         if self.output is not None:
             return None  # a module reused in one pass: keep its first call
         tensor, grid = (output[0], tuple(output[1])) if isinstance(output, tuple) else (output, None)
-        layout = TOKENS if grid is not None else self.arch_layout
-        if not self.fork:
-            self.output = LayerOutput(tensor, layout, grid)
-            return None
-        vanilla = tensor.detach().requires_grad_()
-        self.output = LayerOutput(vanilla, layout, grid)
-        self.rows.forked = True
-        forked = torch.cat([vanilla, tensor], dim=0)
-        return (forked, *output[1:]) if isinstance(output, tuple) else forked
+        self.output = LayerOutput(tensor, TOKENS if grid is not None else self.arch_layout, grid)
+        copy = tensor.clone()
+        return (copy, *output[1:]) if isinstance(output, tuple) else copy

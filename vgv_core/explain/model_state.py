@@ -7,6 +7,8 @@ from typing import Iterator
 
 import torch.nn as nn
 
+from vgv_core.explain.torch_internals import direct_parameters
+
 
 @contextmanager
 def evaluation_mode(model: nn.Module) -> Iterator[list[nn.Module]]:
@@ -18,7 +20,7 @@ def evaluation_mode(model: nn.Module) -> Iterator[list[nn.Module]]:
     the explanation's own overhead."""
     modules = list(model.modules())
     training = [m.training for m in modules]
-    parameters = [p for m in modules for p in m._parameters.values() if p is not None]  # no per-module walk
+    parameters = [p for m in modules for p in direct_parameters(m)]  # no per-module walk
     requires_grad = [p.requires_grad for p in parameters]
     inplace = [(m, vars(m)["inplace"]) for m in modules if isinstance(vars(m).get("inplace"), bool)]
     if any(training):

@@ -1,0 +1,76 @@
+"""The fast engine against exact mode: the same forward, maps within the documented bound,
+and the same maps for the same call, however loaded the machine is."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from vgv_core import load_model
+from vgv_core.benchmark.deviation import correlation, peak_share
+from vgv_core.explain import Explainer
+from vgv_core.explain.cpu import FAST_MODE_MAX_DEVIATION, FAST_MODE_MIN_CORRELATION
+
+METHODS = ("gradcam", "guided_backprop", "guided_gradcam", "saliency")
+# ReLU nets with each convolution route (small dense, (2+1)D's separate kernels), X3D with
+# Swish, depthwise and strided depthwise convolutions, and the trained demo model.
+MODELS = {
+    "r3d_18": (1, 3, 8, 64, 64),
+    "mc3_18": (2, 3, 8, 48, 48),
+    "r2plus1d_18": (1, 3, 8, 56, 56),
+    "x3d_xs": (1, 3, 4, 160, 160),
+    "demo": (1, 3, 8, 112, 112),
+}
+
+
+@pytest.fixture(scope="module", params=list(MODELS))
+def net_and_clip(request):
+    torch.manual_seed(1)
+    arch = request.param
+    net = load_model(arch, num_classes=None if arch == "demo" else 5, device="cpu").net
+    return net, torch.randn(MODELS[arch])
+
+
+def test_fast_mode_is_within_the_documented_bound_of_exact_mode(net_and_clip):
+    net, clip = net_and_clip
+    targets = [[0, 2]] * clip.shape[0]
+    fast = Explainer(net).explain(clip, targets=targets, methods=METHODS)
+    exact = Explainer(net, exact=True).explain(clip, targets=targets, methods=METHODS)
+    assert torch.equal(fast.logits, exact.logits)  # the forward is PyTorch's own, bit for bit
+    for method in METHODS:
+        assert peak_share(fast.raw[method], exact.raw[method]) <= FAST_MODE_MAX_DEVIATION, method
+        assert correlation(fast.raw[method], exact.raw[method]) >= FAST_MODE_MIN_CORRELATION, method
+
+
+def test_the_fast_rules_do_run(net_and_clip):
+    """Otherwise the test above would compare exact mode with itself."""
+    net, clip = net_and_clip
+    fast = Explainer(net).explain(clip, methods=("guided_backprop",))
+    exact = Explainer(net, exact=True).explain(clip, methods=("guided_backprop",))
+    assert not torch.equal(fast.raw["guided_backprop"], exact.raw["guided_backprop"])
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["fast", "exact"])
+def test_the_same_call_gives_the_same_maps_under_load(exact):
+    """Nothing the engine chooses depends on timing: repeated calls, some while another
+    process keeps the CPUs busy, return identical maps."""
+    torch.manual_seed(2)
+    net = load_model("x3d_xs", num_classes=5, device="cpu").net
+    clip = torch.randn(1, 3, 4, 160, 160)
+    explainer = Explainer(net, exact=exact)
+
+    def explain():
+        return explainer.explain(clip, targets=[[0, 1, 4]], methods=METHODS).raw
+
+    first = explain()
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        loaded = [explain() for _ in range(3)]
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+    for raw in loaded + [explain()]:
+        for method in METHODS:
+            assert torch.equal(raw[method], first[method]), method
