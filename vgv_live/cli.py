@@ -13,6 +13,7 @@ import sys
 import warnings
 
 from vgv_core.errors import VGVError
+from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_live.config import ConfigError, LiveConfig, load_toml, merge
 
 
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
     model.add_argument("--threads", type=int, help="torch CPU threads (default: cores - 1)")
     model.add_argument("--method", help="explanation method (default gradcam)")
+    model.add_argument("--exact", action="store_true", default=None, help=EXACT_MODE_HELP)
     model.add_argument("--target", help="class to explain (label or index; default: top-1)")
     model.add_argument("--hop", type=int, help="explain after every N new frames (default 1 = as fast as possible)")
     model.add_argument("--map-size", type=int, help="long side of the maps in results (default 160)")

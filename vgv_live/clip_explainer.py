@@ -35,14 +35,21 @@ def reduced_size(frame_size: tuple[int, int], long_side: int) -> tuple[int, int]
 
 
 class ClipExplainer:
-    def __init__(self, model: VideoModel, method: str = "gradcam", map_long_side: int = 160) -> None:
+    def __init__(
+        self, model: VideoModel, method: str = "gradcam", map_long_side: int = 160, exact: bool = False
+    ) -> None:
         (self.method,) = validate_methods(method)
         self.model = model
         self.map_long_side = map_long_side
         self._preprocess = Preprocessor(model.spec, model.device)
         span = (model.spec.clip_len - 1) * model.spec.frame_stride + 1
         self._frames_on_device = DeviceClipBuffer(self._preprocess, capacity=2 * span)
-        self._explainer = Explainer(model.net)
+        self._explainer = Explainer(model.net, exact=exact)
+
+    @property
+    def exact(self) -> bool:
+        """Whether the engine runs in exact mode (see `Explainer`)."""
+        return self._explainer.exact
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -36,6 +36,7 @@ class LiveConfig:
     device: str = "auto"
     threads: int | None = None  # torch CPU threads; None = one less than the cores we may use
     method: str = "gradcam"
+    exact: bool = False  # the engine's exact mode: PyTorch's own kernels only
     target: str | None = None  # label or class index to explain; None = top-1
     hop: int = 1
     batch: int | None = None  # lossless: windows per pass when behind; None = by device (vgv_core.batching)

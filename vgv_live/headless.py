@@ -96,7 +96,7 @@ def build_pipeline(
         batch=config.batch or default_window_batch(model.device),
     )
     return LivePipeline.for_model(
-        source, model, config.method, config.map_size,
+        source, model, config.method, config.map_size, config.exact,
         capture_options=capture_options, worker_options=worker_options, sinks=sinks,
         ring_frames=config.ring_frames, alpha=config.alpha, colormap=config.colormap,
     )

@@ -65,8 +65,10 @@ class LivePipeline:
         self.started_t = 0.0
 
     @classmethod
-    def for_model(cls, source: Source, model: VideoModel, method: str, map_size: int, **kwargs) -> "LivePipeline":
-        return cls(source, ClipExplainer(model, method, map_size), **kwargs)
+    def for_model(
+        cls, source: Source, model: VideoModel, method: str, map_size: int, exact: bool = False, **kwargs
+    ) -> "LivePipeline":
+        return cls(source, ClipExplainer(model, method, map_size, exact), **kwargs)
 
     def start(self, warm_up_timeout: float = 300.0) -> None:
         """Start the worker, let it warm up, then start capturing (so no frame waits on it)."""

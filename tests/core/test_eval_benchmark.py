@@ -156,3 +156,13 @@ def test_synthetic_data_needs_the_demo_classes(tmp_path, capsys) -> None:
     argv = ["eval", "--model", _spec_file(tmp_path, classes=5), "--n", "1", "--json", str(tmp_path / "o.json")]
     assert main(argv) == 2
     assert "6 demo classes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_vgv_eval_records_the_engine_mode(tmp_path, capsys, exact) -> None:
+    argv = ["eval", "--model", _spec_file(tmp_path), "--n", "1", "--methods", "guided_backprop", "--steps", "2",
+            "--frame-steps", "2", "--sanity-clips", "1", "--json", str(tmp_path / "out.json"), "--device", "cpu"]
+    assert main(argv + (["--exact"] if exact else [])) == 0
+    config = json.loads((tmp_path / "out.json").read_text())["config"]
+    assert config["mode"] == ("exact" if exact else "fast")
+    assert config["cpu_capability"] == torch.backends.cpu.get_cpu_capability()

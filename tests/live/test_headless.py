@@ -7,6 +7,7 @@ import sys
 import time
 
 import cv2
+import numpy as np
 import pytest
 
 from vgv_live.cli import main
@@ -183,3 +184,18 @@ def test_without_headless_and_without_a_display_the_window_refuses_clearly(two_s
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("vgv-live: error: ") and "--headless" in lines[0], done.stderr
+
+
+@pytest.mark.parametrize("flags,exact", [([], False), (["--exact"], True)])
+def test_exact_flag_reaches_the_live_explainer(flags, exact, two_second_video, tiny_model_spec):
+    from vgv_core import load_model
+    from vgv_live.cli import build_parser, config_from_args
+    from vgv_live.headless import build_pipeline
+    from vgv_live.sources import parse_source
+
+    config = config_from_args(build_parser().parse_args([str(two_second_video), "--headless", *flags]))
+    model = load_model(str(tiny_model_spec), device="cpu")
+    pipeline = build_pipeline(config, parse_source(config.source), model, None, [])
+    explanation = pipeline.worker.explainer(np.zeros((4, 48, 48, 3), np.uint8))
+    assert config.exact is exact and pipeline.worker.explainer.exact is exact
+    assert explanation.maps.dtype == np.uint8

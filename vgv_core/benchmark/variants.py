@@ -62,6 +62,7 @@ def _spec_layer(net: nn.Module) -> nn.Module | None:
 
 def our_variants(net: nn.Module, clip: Tensor, num_classes: int) -> dict[str, Callable[[], object]]:
     explainer = Explainer(net)
+    exact = Explainer(net, exact=True)
     channels_last = Explainer(copy.deepcopy(net).to(memory_format=torch.channels_last_3d))
     channels_last_clip = clip.contiguous(memory_format=torch.channels_last_3d)
     autocast = Explainer(net, amp="bf16" if clip.device.type == "cpu" else "fp16")
@@ -69,6 +70,7 @@ def our_variants(net: nn.Module, clip: Tensor, num_classes: int) -> dict[str, Ca
     per_item = [classes] * clip.shape[0]
     return {
         "ours: gradcam+guided_backprop+guided_gradcam": lambda: explainer.explain(clip, methods=OUR_METHODS),
+        "ours: same, exact mode": lambda: exact.explain(clip, methods=OUR_METHODS),
         "ours: same, channels_last_3d": lambda: channels_last.explain(channels_last_clip, methods=OUR_METHODS),
         f"ours: same, {autocast.amp} autocast": lambda: autocast.explain(clip, methods=OUR_METHODS),
         "ours: gradcam": lambda: explainer.explain(clip, methods=("gradcam",)),

@@ -17,10 +17,7 @@ import torch
 from vgv_core.benchmark.report import CaseResult, live_markdown, machine_description, markdown, text_table
 from vgv_core.benchmark.timing import time_round_robin
 from vgv_core.benchmark.variants import bare_variants, compiled_variants, our_variants, peer_variants
-from vgv_core.explain.class_batching import STRATEGIES, TRIALS
 from vgv_core.models import load_model, resolve_device
-
-SETTLING_PASSES = len(STRATEGIES) * TRIALS  # passes an explainer times before its class strategy is fixed
 
 DEFAULT_MODELS = ["demo", "x3d_s", "x3d_m", "r3d_18", "r2plus1d_18"]
 
@@ -33,9 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--warmup",
         type=int,
-        default=SETTLING_PASSES - 1,
-        help=f"untimed calls per variant first (default {SETTLING_PASSES - 1}, least 1); with the call that sizes "
-        "a sample, enough for an explainer to settle how it batches several classes",
+        default=2,
+        help="untimed calls per variant first (default 2; an explainer's first pass of a kind also learns "
+        "which batch norms to fold)",
     )
     parser.add_argument("--no-peers", action="store_true", help="skip captum and pytorch-grad-cam")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile'd models (slow warm-up)")

@@ -33,6 +33,7 @@ from vgv_core.evaluation.fill import FILLS
 from vgv_core.evaluation.methods import MapMethod, MethodSet
 from vgv_core.evaluation.report import table, write_csv, write_json, write_plot
 from vgv_core.evaluation.sanity import parameter_stages
+from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_core.explain.methods import METHODS
 from vgv_core.models import VideoModel, load_model
 from vgv_core.progress import Progress
@@ -59,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--checkpoint", metavar="PATH", help="weights to load")
     model.add_argument("--num-classes", type=_count, help="replace the classification head")
     model.add_argument("--layer", help="CAM layer, dotted name (default: the spec's)")
+    model.add_argument("--exact", action="store_true", help=EXACT_MODE_HELP)
     model.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     model.add_argument("--threads", type=_count, default=1,
                        help="torch CPU threads (default 1: threads sharing busy cores stall each other)")
@@ -92,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     outputs = _outputs(args)
     torch.set_num_threads(args.threads)
     vm = load_model(args.model, args.num_classes, args.checkpoint, args.device)
-    methods = MethodSet(_engine_methods(args.methods), _custom(args.custom) | baseline_methods(args.seed), args.layer)
+    custom = _custom(args.custom) | baseline_methods(args.seed)
+    methods = MethodSet(_engine_methods(args.methods), custom, args.layer, exact=args.exact)
     dataset = open_dataset(args.data, vm.spec, vm.device, args.n, args.seed)
     config = BenchmarkConfig(
         steps=args.steps, frame_steps=args.frame_steps, fill=args.fill, batch_size=args.batch_size,
@@ -177,6 +180,7 @@ def _settings(args: argparse.Namespace, vm: VideoModel, data: str, config: Bench
     return {
         "model": str(args.model), "arch": vm.spec.arch, "checkpoint": args.checkpoint, "data": data,
         "device": str(vm.device), "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "mode": "exact" if args.exact else "fast", "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "clip_len": vm.spec.clip_len, "crop_size": vm.spec.crop_size, "n": args.n, "seed": args.seed,
         "fill": config.fill, "steps": config.steps, "frame_steps": min(config.frame_steps, vm.spec.clip_len),
         "sanity_clips": config.sanity_clips,

@@ -27,6 +27,7 @@ from pathlib import Path
 from vgv_core.batching import default_window_batch
 from vgv_core.errors import VGVError, VideoError
 from vgv_core.explain import Explainer
+from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_core.explain.methods import METHODS, validate_methods
 from vgv_core.models import ModelSpec, load_model
 from vgv_core.offline.job import Options, OutputPaths, Selection, VideoOutcome, explain_video
@@ -65,6 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     explain.add_argument("--method", default=DEFAULT_METHOD, help=f"one of {', '.join(METHODS)} (default {DEFAULT_METHOD})")
     explain.add_argument("--target", metavar="CLASS", help="class name or index to explain (default: top-1)")
     explain.add_argument("--layer", "--selected_layer", help="CAM layer: dotted name, or an index into model.blocks")
+    explain.add_argument("--exact", action="store_true", help=EXACT_MODE_HELP)
     explain.add_argument("--hop", type=int, default=1, help="frames between window starts (default 1)")
     explain.add_argument("--batch", type=int, metavar="N",
                          help="windows explained together in one pass (default: 8 on CUDA, 4 on the CPU)")
@@ -181,7 +183,7 @@ def _engine(args: argparse.Namespace, method: str) -> tuple[WindowExplainer, dic
     model = load_model(args.model, args.num_classes, args.checkpoint, args.device, _labels(args.labels))
     spec = _spec_overrides(model.spec, args)
     target = spec.label_index(args.target) if args.target is not None else None
-    explainer = Explainer(model.net, target_layer=resolve_selected_layer(model.net, args.layer))
+    explainer = Explainer(model.net, target_layer=resolve_selected_layer(model.net, args.layer), exact=args.exact)
     plan = WindowPlan(spec.clip_len, spec.frame_stride, args.hop)
     batch = args.batch if args.batch is not None else default_window_batch(model.device)
     engine = WindowExplainer(explainer, Preprocessor(spec, model.device), plan, method, target, batch)
@@ -189,6 +191,7 @@ def _engine(args: argparse.Namespace, method: str) -> tuple[WindowExplainer, dic
         "model": str(args.model), "arch": spec.arch, "method": method, "layer": explainer.target_layer,
         "target": None if target is None else spec.labels[target], "clip_len": spec.clip_len,
         "frame_stride": spec.frame_stride, "input_size": spec.crop_size, "hop": args.hop, "batch": batch,
+        "exact": explainer.exact,
     }
     return engine, settings
 

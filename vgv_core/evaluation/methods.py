@@ -34,13 +34,15 @@ MapMethod = Callable[[nn.Module, Tensor, Tensor], Tensor]
 
 class MethodSet:
     """Named maps for a batch: ``engine`` method names and ``custom`` callables by name.
-    ``target_layer``: the CAM layer's dotted name (None: the model spec's or detected)."""
+    ``target_layer``: the CAM layer's dotted name (None: the model spec's or detected);
+    ``exact``: the engine's exact mode (see `Explainer`)."""
 
     def __init__(
         self,
         engine: Sequence[str] = (),
         custom: Mapping[str, MapMethod] | None = None,
         target_layer: str | None = None,
+        exact: bool = False,
     ) -> None:
         self.engine = validate_methods(tuple(engine)) if engine else ()
         self.custom = dict(custom or {})
@@ -50,6 +52,7 @@ class MethodSet:
         if not self.engine and not self.custom:
             raise MethodError("no method to evaluate")
         self.target_layer = target_layer
+        self.exact = exact
         self._explainer: Explainer | None = None
 
     @property
@@ -67,7 +70,7 @@ class MethodSet:
 
     def _explainer_for(self, net: nn.Module) -> Explainer:
         if self._explainer is None or self._explainer.model is not net:
-            self._explainer = Explainer(net, self.target_layer)
+            self._explainer = Explainer(net, self.target_layer, exact=self.exact)
         return self._explainer
 
     @staticmethod

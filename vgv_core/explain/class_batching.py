@@ -6,19 +6,17 @@ holds them to 1e-5 of the map's peak):
   ``torch.autograd.grad``): each backward op runs once, on K gradients at a time;
 - "loop": K backward passes over the one recorded graph, which is kept until the last.
 
-Which is faster depends on the device and the model (docs/performance.md): on a GPU the
-batched kernels always won (5 classes of X3D-M on an H200: 49 ms against 78); on the CPU
-they win for small passes (the demo) and lose for large ones, where K batch-1 convolutions
-beat one batch-K convolution (R3D-18 on 2 threads: 2638 ms against 3235). The way is chosen
-by that rule, from the pass's shape (`strategy_for`), never by timing: a choice made by the
-clock would make what a call returns depend on how loaded the machine was when it ran.
+Which is faster depends on the device (docs/performance.md): on a GPU the batched kernels
+always won (5 classes of X3D-M on an H200: 49 ms against 78); on the CPU, K batch-1
+convolutions beat one batch-K convolution (5 classes, full explain, 2 threads: demo 87 ms
+against 102, X3D-S 617 against 1177, R3D-18 1782 against 3311). The way is chosen by the
+device (`strategy_for`), never by timing: a choice made by the clock would make what a call
+returns depend on how loaded the machine was when it ran.
 PyTorch's own ``is_grads_batched`` runs a legacy vmap that loops over the K gradients
 inside every convolution and batch-norm backward; it was never the fastest, so it is not used.
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 from torch import Tensor
@@ -26,15 +24,11 @@ from torch import Tensor
 from vgv_core.explain.pass_kind import PassKind
 
 STRATEGIES = ("vmap", "loop")
-# On the CPU, passes with more input elements than this take the loop (docs/performance.md).
-CPU_VMAP_MAX_INPUT_SIZE = 400_000
 
 
 def strategy_for(kind: PassKind) -> str:
     """The faster way for a pass of this kind, by the rule of the module doc."""
-    if kind.device == "cpu" and math.prod(kind.shape) > CPU_VMAP_MAX_INPUT_SIZE:
-        return "loop"
-    return "vmap"
+    return "loop" if kind.device == "cpu" else "vmap"
 
 
 def class_gradients(

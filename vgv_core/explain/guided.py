@@ -33,7 +33,14 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from vgv_core.explain.function_rules import Handler
-from vgv_core.explain.torch_internals import is_batched_tensor, patched_forwards
+from vgv_core.explain.torch_internals import (
+    gelu_backward,
+    hardswish_backward,
+    is_batched_tensor,
+    patched_forwards,
+    relu_backward,
+    silu_backward,
+)
 
 
 @dataclass(frozen=True)
@@ -47,13 +54,11 @@ class Gate:
 
 
 GATES: dict[str, Gate] = {
-    "relu": Gate(torch.relu, lambda g, out: torch.ops.aten.threshold_backward(g, out, 0), saves="output"),
-    "silu": Gate(F.silu, torch.ops.aten.silu_backward),
-    "gelu": Gate(F.gelu, lambda g, x: torch.ops.aten.gelu_backward(g, x)),
-    "gelu_tanh": Gate(
-        lambda x: F.gelu(x, approximate="tanh"), lambda g, x: torch.ops.aten.gelu_backward(g, x, approximate="tanh")
-    ),
-    "hardswish": Gate(F.hardswish, torch.ops.aten.hardswish_backward),
+    "relu": Gate(torch.relu, relu_backward, saves="output"),
+    "silu": Gate(F.silu, silu_backward),
+    "gelu": Gate(F.gelu, gelu_backward),
+    "gelu_tanh": Gate(lambda x: F.gelu(x, approximate="tanh"), lambda g, x: gelu_backward(g, x, approximate="tanh")),
+    "hardswish": Gate(F.hardswish, hardswish_backward),
 }
 
 

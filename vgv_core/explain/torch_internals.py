@@ -18,12 +18,34 @@ from torch.utils.weak import WeakIdKeyDictionary
 __all__ = [
     "WeakIdKeyDictionary",
     "direct_parameters",
+    "gelu_backward",
+    "hardswish_backward",
     "has_hooks",
     "is_batched_tensor",
     "onednn_convolution",
     "patched_forwards",
+    "relu_backward",
+    "silu_backward",
     "tensor_state",
 ]
+
+
+# The gates' native backward kernels (the ATen ops autograd itself runs for them; their
+# schemas are ATen's, not a public API). ``saved``: the gate's output for ReLU, else its input.
+def relu_backward(grad: Tensor, output: Tensor) -> Tensor:
+    return torch.ops.aten.threshold_backward(grad, output, 0)
+
+
+def silu_backward(grad: Tensor, x: Tensor) -> Tensor:
+    return torch.ops.aten.silu_backward(grad, x)
+
+
+def gelu_backward(grad: Tensor, x: Tensor, approximate: str = "none") -> Tensor:
+    return torch.ops.aten.gelu_backward(grad, x, approximate=approximate)
+
+
+def hardswish_backward(grad: Tensor, x: Tensor) -> Tensor:
+    return torch.ops.aten.hardswish_backward(grad, x)
 
 
 def is_batched_tensor(tensor: Tensor) -> bool:

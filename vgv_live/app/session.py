@@ -48,7 +48,7 @@ class Session:
         self.source = source
         self.model = model
         self.layers: tuple[str, ...] = ()  # found by start()
-        self.explainer = TunableExplainer(model, config.method, config.map_size)
+        self.explainer = TunableExplainer(model, config.method, config.map_size, config.exact)
         self.record = RecordSwitch(config.record)
         events_folder = Path(config.events) if config.events else outputs.events / time.strftime("%Y%m%d-%H%M%S")
         thresholds = {spec.label_index(label): prob for label, prob in config.thresholds.items()}

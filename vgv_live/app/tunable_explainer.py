@@ -20,8 +20,10 @@ from vgv_live.clip_explainer import ClipExplanation, ClipExplainer
 
 
 class TunableExplainer(ClipExplainer):
-    def __init__(self, model: VideoModel, method: str = "gradcam", map_long_side: int = 160) -> None:
-        super().__init__(model, method, map_long_side)
+    def __init__(
+        self, model: VideoModel, method: str = "gradcam", map_long_side: int = 160, exact: bool = False
+    ) -> None:
+        super().__init__(model, method, map_long_side, exact)
         self.layer: str | None = self._explainer.target_layer
         self.notice: str | None = None  # why the last request was refused, for the window
         self._lock = threading.Lock()
@@ -56,6 +58,6 @@ class TunableExplainer(ClipExplainer):
 
     def _use(self, method: str, layer: str | None) -> None:
         if layer != self.layer:
-            self._explainer = Explainer(self.model.net, target_layer=layer)
+            self._explainer = Explainer(self.model.net, target_layer=layer, exact=self.exact)
         self.method, self.layer = method, self._explainer.target_layer
         self.notice = None

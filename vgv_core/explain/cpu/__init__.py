@@ -34,6 +34,10 @@ Handlers = dict[Callable, Handler]
 FAST_MODE_MAX_DEVIATION = 1e-4
 # ... and correlate with exact mode's at least this well.
 FAST_MODE_MIN_CORRELATION = 0.99999
+EXACT_MODE_HELP = (
+    "PyTorch's own kernels only: maps equal autograd's to float rounding on any machine "
+    f"(default: faster CPU rules, within {FAST_MODE_MAX_DEVIATION:g} of a map's peak)"
+)
 
 
 class SpeedRules(Protocol):
