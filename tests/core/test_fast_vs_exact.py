@@ -7,10 +7,10 @@ import sys
 import pytest
 import torch
 
-from vgv_core import load_model
 from vgv_core.benchmark.deviation import correlation, peak_share
 from vgv_core.explain import Explainer
 from vgv_core.explain.cpu import FAST_MODE_MAX_DEVIATION, FAST_MODE_MIN_CORRELATION
+from seeded_models import seeded_model_and_clip
 
 METHODS = ("gradcam", "guided_backprop", "guided_gradcam", "saliency")
 # ReLU nets with each convolution route (small dense, (2+1)D's separate kernels), X3D with
@@ -26,10 +26,7 @@ MODELS = {
 
 @pytest.fixture(scope="module", params=list(MODELS))
 def net_and_clip(request):
-    torch.manual_seed(1)
-    arch = request.param
-    net = load_model(arch, num_classes=None if arch == "demo" else 5, device="cpu").net
-    return net, torch.randn(MODELS[arch])
+    return seeded_model_and_clip(request.param, MODELS[request.param], seed=1)
 
 
 def test_fast_mode_is_within_the_documented_bound_of_exact_mode(net_and_clip):
@@ -55,9 +52,7 @@ def test_the_fast_rules_do_run(net_and_clip):
 def test_the_same_call_gives_the_same_maps_under_load(exact):
     """Nothing the engine chooses depends on timing: repeated calls, some while another
     process keeps the CPUs busy, return identical maps."""
-    torch.manual_seed(2)
-    net = load_model("x3d_xs", num_classes=5, device="cpu").net
-    clip = torch.randn(1, 3, 4, 160, 160)
+    net, clip = seeded_model_and_clip("x3d_xs", (1, 3, 4, 160, 160), seed=2)
     explainer = Explainer(net, exact=exact)
 
     def explain():

@@ -16,7 +16,7 @@ class PassKind:
 
     device: str
     dtype: torch.dtype
-    shape: tuple[int, ...]  # of the model's input, after any fork of the batch
+    shape: tuple[int, ...]  # of the model's input
     layer: str | None  # the CAM layer, where the pass taps one
     guided: bool
     input_gradient: bool
