@@ -4,7 +4,7 @@ How one pass serves methods that need different backward rules:
 - CAM methods need the true gradient at the target layer, guided methods need the
   guided rule at every gate, saliency needs the true gradient down to the input.
 - The forward runs once, on the clip's batch as given. The backward then runs over the one
-  graph in up to two phases (`BackwardPhase`): the true rule first (to the layer for CAM,
+  graph in up to two steps (`BackwardStep`): the true rule first (to the layer for CAM,
   which only traverses the layers above it; to the input for saliency), the guided rule
   second. With guided and CAM methods together the trunk's backward runs once.
   The forward never depends on which methods were asked for, so a method's map is the
@@ -33,7 +33,7 @@ from vgv_core.explain.cam import class_activation_map
 from vgv_core.explain.class_batching import ClassGradients
 from vgv_core.explain.cpu import speed_rules
 from vgv_core.explain.function_rules import FunctionRules, ModeNeed
-from vgv_core.explain.guided import RulePhase, guided_rules
+from vgv_core.explain.guided import GateRule, guided_rules
 from vgv_core.explain.layer_tap import LayerTap, detect_layer, resolve_layer
 from vgv_core.explain.maps import (
     NORMALIZATIONS,
@@ -100,18 +100,18 @@ class PassPlan:
     def input_gradient(self) -> bool:
         return self.guided or self.saliency
 
-    def phases(self) -> list["BackwardPhase"]:
-        """The backward's phases, true rule first."""
-        phases = []
+    def backward_steps(self) -> list["BackwardStep"]:
+        """The backward's steps, true rule first."""
+        steps = []
         if self.cam_methods or self.saliency:
-            phases.append(BackwardPhase(guided=False, to_layer=bool(self.cam_methods), to_input=self.saliency))
+            steps.append(BackwardStep(guided=False, to_layer=bool(self.cam_methods), to_input=self.saliency))
         if self.guided:
-            phases.append(BackwardPhase(guided=True, to_layer=False, to_input=True))
-        return phases
+            steps.append(BackwardStep(guided=True, to_layer=False, to_input=True))
+        return steps
 
 
 @dataclass(frozen=True)
-class BackwardPhase:
+class BackwardStep:
     """One backward over the pass's graph: under which gate rule, to which tensors."""
 
     guided: bool
@@ -191,12 +191,12 @@ class Explainer:
     ) -> Explanation:
         batch = clip.shape[0]
         leaf = clip.detach().requires_grad_()
-        phase = RulePhase()
+        rule = GateRule()
         tap = LayerTap(self.model, self._layer[1]) if plan.cam_methods else None
         kind = PassKind.of(leaf, self.target_layer if tap else None, plan.guided, plan.input_gradient, self.amp)
-        output = self._forward(leaf, tap, plan, phase, kind, clip, modules)
+        output = self._forward(leaf, tap, plan, rule, kind, clip, modules)
         class_targets, scores, grad_outputs = self._scores(output, targets, batch)
-        grads = self._backward(scores, grad_outputs, plan, phase, kind, tap, leaf)
+        grads = self._backward(scores, grad_outputs, plan, rule, kind, tap, leaf)
         logits = output.detach().float()
         maps, raw = {}, {}
         if tap:
@@ -225,7 +225,7 @@ class Explainer:
         leaf: Tensor,
         tap: LayerTap | None,
         plan: PassPlan,
-        phase: RulePhase,
+        rule: GateRule,
         kind: PassKind,
         clip: Tensor,
         modules: list[nn.Module],
@@ -236,7 +236,7 @@ class Explainer:
             if tap is not None:
                 hooks.enter_context(tap.attached())
             if plan.guided:
-                handlers |= hooks.enter_context(guided_rules(modules, phase))
+                handlers |= hooks.enter_context(guided_rules(modules, rule))
             mode = hooks.enter_context(FunctionRules(handlers)) if handlers and self._mode_need.needed(kind) else None
             if self.amp is not None:
                 hooks.enter_context(torch.autocast(leaf.device.type, dtype=AMP_DTYPES[self.amp]))
@@ -282,18 +282,18 @@ class Explainer:
         scores: Tensor,
         grad_outputs: Tensor,
         plan: PassPlan,
-        phase: RulePhase,
+        rule: GateRule,
         kind: PassKind,
         tap: LayerTap | None,
         leaf: Tensor,
     ) -> dict[str, Tensor]:
         """Gradients by name ("layer", "vanilla" and "guided" input gradients), each (K, B, ...)."""
         grads = {}
-        phases = plan.phases()
-        for i, step in enumerate(phases):
-            phase.guided = step.guided
+        steps = plan.backward_steps()
+        for i, step in enumerate(steps):
+            rule.guided = step.guided
             inputs = ([tap.output.tensor] if step.to_layer else []) + ([leaf] if step.to_input else [])
-            got = iter(self._gradients(scores, inputs, grad_outputs, kind, retain_graph=i < len(phases) - 1))
+            got = iter(self._gradients(scores, inputs, grad_outputs, kind, retain_graph=i < len(steps) - 1))
             if step.to_layer:
                 grads["layer"] = next(got)
             if step.to_input:

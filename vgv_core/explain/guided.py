@@ -16,8 +16,8 @@ How it is applied, without swapping modules (see function_rules.py):
 Both are removed when the context exits, also on error. The rule only changes the
 backward: forward values are exactly those of the model.
 
-Phases: a pass that also needs true gradients (CAM methods, saliency) runs its backward
-twice over the one graph, first with the true rule, then with the guided one (`RulePhase`).
+Two rules in one pass: a pass that also needs true gradients (CAM methods, saliency) runs its backward
+twice over the one graph, first with the true rule, then with the guided one (`GateRule`).
 """
 
 from __future__ import annotations
@@ -62,9 +62,9 @@ GATES: dict[str, Gate] = {
 }
 
 
-class RulePhase:
+class GateRule:
     """Which rule the gates' backward follows: the guided one, or (``guided = False``) the
-    chain rule, for the phase of a pass's backward that computes true gradients."""
+    chain rule, for the step of a pass's backward that computes true gradients."""
 
     def __init__(self, guided: bool = True) -> None:
         self.guided = guided
@@ -82,7 +82,7 @@ def guided_gradient(grad: Tensor, saved: Tensor, gate: Gate) -> Tensor:
 
 class _GuidedGate(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: Tensor, kind: str, phase: RulePhase, inplace: bool) -> Tensor:
+    def forward(ctx, x: Tensor, kind: str, rule: GateRule, inplace: bool) -> Tensor:
         gate = GATES[kind]
         if inplace:  # only ReLU: its backward needs the output, which in-place is x itself
             value = x.clamp_(min=0)
@@ -90,21 +90,21 @@ class _GuidedGate(torch.autograd.Function):
         else:
             value = gate.forward(x)
         ctx.save_for_backward(value if gate.saves == "output" else x)
-        ctx.gate, ctx.phase = gate, phase
+        ctx.gate, ctx.rule = gate, rule
         return value
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None, None]:
         (saved,) = ctx.saved_tensors
-        if not ctx.phase.guided:
+        if not ctx.rule.guided:
             return ctx.gate.backward(grad, saved), None, None, None
         return guided_gradient(grad, saved, ctx.gate), None, None, None
 
 
-def _apply_gate(x: Tensor, kind: str, phase: RulePhase, inplace: bool) -> Tensor:
+def _apply_gate(x: Tensor, kind: str, rule: GateRule, inplace: bool) -> Tensor:
     if inplace and GATES[kind].saves == "output":
-        return _GuidedGate.apply(x, kind, phase, True)
-    out = _GuidedGate.apply(x, kind, phase, False)
+        return _GuidedGate.apply(x, kind, rule, True)
+    out = _GuidedGate.apply(x, kind, rule, False)
     return x.copy_(out) if inplace else out
 
 
@@ -119,8 +119,8 @@ _GATE_FUNCTIONS = {
 class _GateHandler(Handler):
     """The guided rule for functional gate calls."""
 
-    def __init__(self, phase: RulePhase) -> None:
-        self.phase = phase
+    def __init__(self, rule: GateRule) -> None:
+        self.rule = rule
         self.taken = 0
 
     def __call__(self, func, args: tuple, kwargs: dict):
@@ -131,9 +131,9 @@ class _GateHandler(Handler):
         kind, inplace = _GATE_FUNCTIONS[func]
         if kind == "gelu":
             approximate = kwargs.get("approximate", args[1] if len(args) > 1 else "none")
-            return _apply_gate(x, "gelu_tanh" if approximate == "tanh" else "gelu", self.phase, False)
+            return _apply_gate(x, "gelu_tanh" if approximate == "tanh" else "gelu", self.rule, False)
         inplace = inplace or bool(kwargs.get("inplace", args[1] if len(args) > 1 else False))
-        return _apply_gate(x, kind, self.phase, inplace)
+        return _apply_gate(x, kind, self.rule, inplace)
 
 
 def _module_gate(module: nn.Module) -> tuple[str, bool] | None:
@@ -148,12 +148,12 @@ def _module_gate(module: nn.Module) -> tuple[str, bool] | None:
     return None
 
 
-def _gate_forward(module: nn.Module, kind: str, inplace: bool, phase: RulePhase) -> Callable[[Tensor], Tensor]:
+def _gate_forward(module: nn.Module, kind: str, inplace: bool, rule: GateRule) -> Callable[[Tensor], Tensor]:
     native = type(module).forward.__get__(module)
 
     def forward(x: Tensor) -> Tensor:
         if x.requires_grad and torch.is_grad_enabled():
-            return _apply_gate(x, kind, phase, inplace)
+            return _apply_gate(x, kind, rule, inplace)
         return native(x)
 
     return forward
@@ -169,11 +169,11 @@ def _swish_types() -> tuple[type, ...]:
 
 
 @contextmanager
-def guided_rules(modules: list[nn.Module], phase: RulePhase) -> Iterator[dict[Callable, Handler]]:
+def guided_rules(modules: list[nn.Module], rule: GateRule) -> Iterator[dict[Callable, Handler]]:
     """Apply the guided rules to every gate the model (whose ``modules`` these are) runs
     inside this context: gate modules through their forward, and the handler for functional
     calls, yielded for the pass's `FunctionRules` mode."""
     gates = {m: _module_gate(m) for m in modules}
-    forwards = {m: _gate_forward(m, *gate, phase) for m, gate in gates.items() if gate is not None}
+    forwards = {m: _gate_forward(m, *gate, rule) for m, gate in gates.items() if gate is not None}
     with patched_forwards(forwards):
-        yield dict.fromkeys(_GATE_FUNCTIONS, _GateHandler(phase))
+        yield dict.fromkeys(_GATE_FUNCTIONS, _GateHandler(rule))

@@ -186,8 +186,7 @@ class ConvolutionRules(Handler):
     def __call__(self, func: Callable, args: tuple, kwargs: dict) -> Tensor:
         names = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
         call = dict(zip(names, (None, None, None, 1, 0, 1, 1))) | dict(zip(names, args)) | kwargs
-        return self.convolve(call["input"], call["weight"], call["bias"], call["stride"], call["padding"],
-                             call["dilation"], call["groups"])
+        return self.convolve(*(call[name] for name in names))
 
     def convolve(self, x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dilation, groups: int) -> Tensor:
         def native() -> Tensor:
