@@ -169,8 +169,8 @@ class Fold:
                 return native(x)
             conv_input, _, geometry = held
             route = route_of(conv_input, self.weight, geometry)
-            gradients = self.rules.gradients
-            return with_input_gradient(conv_input, lambda: native(x), lambda g: gradients(route, g, self.weight, geometry))
+            gradient = self.rules.gradients.of(route, self.weight, geometry)
+            return with_input_gradient(conv_input, lambda: native(x), gradient)
 
         return forward
 
