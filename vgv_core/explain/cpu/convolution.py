@@ -10,10 +10,7 @@ docs/performance.md):
   native vol2col kernel when the batch is 1 and N*C*D*H <= 20480 (``use_mkldnn`` in
   aten/src/ATen/native/Convolution.cpp), 1.3-2x slower here than oneDNN;
 - strided depthwise convolutions (X3D's spatial downsampling): below 8 M input elements
-  the polyphase input gradient (polyphase.py) beats PyTorch's by 1.2-3x;
-- pointwise (1x1x1) convolutions (X3D's, 83 of them in X3D-S): the input gradient is one
-  matrix product, 1.3-4x faster than PyTorch's backward kernel (54 to 24 channels at
-  13x80x80: 3.7 against 14.2 ms).
+  the polyphase input gradient (polyphase.py) beats PyTorch's by 1.2-3x.
 For stride 1, the input gradient of a convolution is itself a convolution: the output
 gradient correlated with the flipped kernel whose in and out channels are swapped within
 each group, padded by ``kernel - 1 - padding``; with a stride, one such convolution per
@@ -50,7 +47,6 @@ class Route(Enum):
     DEPTHWISE = "depthwise"  # stride 1: PyTorch's forward convolution with the flipped kernel
     STRIDED_DEPTHWISE = "strided depthwise"  # polyphase, PyTorch's forward convolutions
     SMALL_DENSE = "small dense"  # stride 1: oneDNN's forward convolution with the flipped kernel
-    POINTWISE = "pointwise"  # 1x1x1, stride 1, no padding: one matrix product
     PYTORCH = "pytorch"  # PyTorch's own backward kernel
 
 
@@ -93,10 +89,8 @@ def route_of(x: Tensor, weight: Tensor, geometry: Geometry) -> Route:
         if geometry.stride == STRIDE_1:
             return Route.DEPTHWISE
         return Route.STRIDED_DEPTHWISE if x.numel() <= POLYPHASE_MAX_INPUT_SIZE else Route.PYTORCH
-    if geometry.groups != 1 or geometry.stride != STRIDE_1:
+    if geometry.groups != 1 or weight.shape[2:].numel() == 1 or geometry.stride != STRIDE_1:
         return Route.PYTORCH
-    if geometry.kernel == (1, 1, 1):
-        return Route.POINTWISE if geometry.padding == (0, 0, 0) else Route.PYTORCH
     kernel_h, kernel_w = weight.shape[-2:]
     native = x.shape[0] == 1 and not (kernel_h > 3 and kernel_w > 3) and x.shape[1:4].numel() <= NATIVE_KERNEL_MAX_SIZE
     return Route.SMALL_DENSE if native and torch.backends.mkldnn.is_available() else Route.PYTORCH
@@ -131,9 +125,6 @@ class InputGradients:
         g = geometry
         if route is Route.PYTORCH:
             return lambda grad: torch.nn.grad.conv3d_input(g.input_shape, weight, grad, g.stride, g.padding, groups=g.groups)
-        if route is Route.POINTWISE:
-            matrix = weight.flatten(1).T
-            return lambda grad: torch.matmul(matrix, grad.flatten(2)).view(g.input_shape)
         kernels = self.kernels(weight, g)
         if route is Route.STRIDED_DEPTHWISE:
             return lambda grad: strided_input_gradient(grad, kernels, g.stride, g.input_shape, g.groups, _pytorch_conv)
