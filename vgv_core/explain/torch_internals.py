@@ -1,8 +1,9 @@
 """Every use of PyTorch's private or undocumented API in the explanation engine, in one place.
 
-Each was checked on torch 2.13.0 and 2.14.1 (CPU and CUDA builds); the engine calls nothing
-private anywhere else. tests/core/test_torch_internals.py exercises each one against a public
-counterpart, so an upgrade that changes one fails there, by name, not deep inside a pass.
+Each was checked on torch 2.14.1 (the CUDA build, run on the CPU) and 2.13.0 (the CPU build);
+the engine calls nothing private anywhere else. tests/core/test_torch_internals.py exercises
+each one against a public counterpart, so an upgrade that changes one fails there, by name, not
+deep inside a pass.
 """
 
 from __future__ import annotations
