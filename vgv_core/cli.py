@@ -7,6 +7,7 @@ import importlib
 import sys
 
 from vgv_core.errors import VGVError
+from vgv_core.version import package_version
 
 # name -> module in vgv_core.commands exposing add_arguments(parser) and run(args) -> int
 COMMANDS = {
@@ -22,6 +23,7 @@ EXIT_INTERRUPTED = 130
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vgv", description="VideoGradVis: explain video classifiers.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(f"vgv_core.commands.{module_name}")

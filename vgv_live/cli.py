@@ -14,12 +14,14 @@ import warnings
 
 from vgv_core.errors import VGVError
 from vgv_core.explain.cpu import EXACT_MODE_HELP
+from vgv_core.version import package_version
 from vgv_live.config import ConfigError, LiveConfig, load_toml, merge
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vgv-live", description="Explain a video classifier on live video.")
-    parser.add_argument("source", nargs="?", help="camera index, /dev/videoN, rtsp(s)://, http(s):// URL or video file")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    parser.add_argument("source", nargs="?", help="camera index, /dev/videoN, rtsp(s)://, http(s):// URL, video file, or demo")
     parser.add_argument("--headless", action="store_true", default=None, help="no window: write files, stats on stderr")
     parser.add_argument("--config", help="TOML file with the same settings (flags override it)")
     model = parser.add_argument_group("model")

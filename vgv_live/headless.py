@@ -23,7 +23,7 @@ from vgv_live.capture import ERROR, RUNNING, CaptureOptions
 from vgv_live.config import LiveConfig
 from vgv_live.pipeline import LivePipeline
 from vgv_live.sinks import EventRecorder, JsonlWriter, Recorder, Sink, Snapshotter, ThresholdTrigger
-from vgv_live.sources import Source, parse_source
+from vgv_live.sources import Source, default_source, parse_source
 from vgv_live.torch_threads import in_passing_thread
 from vgv_live.worker import WorkerOptions
 
@@ -36,9 +36,10 @@ def run_headless(config: LiveConfig, log: TextIO | None = None) -> int:
     Stats and messages go to ``log`` (default: stderr at call time).
     """
     log = log or sys.stderr
-    if config.source is None:
+    text = default_source(config.source, config.model)
+    if text is None:
         raise VideoError("no SOURCE given: name a camera index, a stream URL or a video file")
-    source = parse_source(config.source)
+    source = parse_source(text)
     model = in_passing_thread(load_model, config.model, checkpoint=config.checkpoint, device=config.device)
     torch.set_num_threads(config.threads or default_threads())
     target = model.spec.label_index(config.target) if config.target is not None else None

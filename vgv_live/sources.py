@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import vgv_core  # noqa: F401, I001  (sets FFmpeg/OpenCV options before cv2 loads)
 import cv2
 from vgv_core.errors import VideoError
+from vgv_core.models.loader import DEMO, demo_video_path, named_input
 
 CAMERA = "camera"
 STREAM = "stream"
@@ -45,8 +46,16 @@ class Source:
         return parts.hostname or "", parts.port or STREAM_SCHEMES[parts.scheme.lower()]
 
 
+def default_source(source: str | None, model: str) -> str | None:
+    """No SOURCE: the demo video, when the demo model is the one in use."""
+    if source or model != DEMO:
+        return source
+    return str(demo_video_path()) if demo_video_path().exists() else None
+
+
 def parse_source(text: str) -> Source:
-    """Classify SOURCE: ``0``, ``/dev/video0``, ``rtsp://...``, ``http(s)://...`` or a file path."""
+    """Classify SOURCE: ``0``, ``/dev/video0``, ``rtsp://...``, ``http(s)://...``, a file path,
+    or ``demo`` (the shipped demo video)."""
     text = text.strip()
     if not text:
         raise VideoError("empty SOURCE: give a camera index, a device path, a stream URL or a video file")
@@ -61,7 +70,7 @@ def parse_source(text: str) -> Source:
         raise VideoError(f"unsupported URL scheme {scheme!r} in {text!r}: use one of {', '.join(STREAM_SCHEMES)}")
     if text.startswith("/dev/"):
         return Source(CAMERA, text, text)
-    path = Path(text).expanduser()
+    path = named_input(text)
     if not path.exists():
         raise VideoError(f"video file {text} does not exist")
     if not path.is_file():

@@ -15,8 +15,7 @@ DEMO_LABELS = {"all_off", "headlights_on", "left_blinker", "right_blinker", "haz
 @pytest.fixture(scope="module")
 def demo_video() -> Path:
     folder = assets_dir() / "demo"
-    if not all((folder / name).exists() for name in ("spec.json", "demo.mp4", "demo_labels.json")):
-        pytest.skip("the demo model and video are not in assets/demo yet")
+    assert all((folder / name).exists() for name in ("spec.json", "demo.mp4", "demo_labels.json")), folder
     return folder / "demo.mp4"
 
 

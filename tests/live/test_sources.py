@@ -42,3 +42,13 @@ def test_an_existing_file_is_a_lossless_source(two_second_video):
 def test_bad_sources_say_what_is_wrong(text, message):
     with pytest.raises(VideoError, match=message):
         parse_source(text)
+
+
+def test_demo_names_the_shipped_demo_video_unless_such_a_file_is_here(tmp_path, monkeypatch):
+    from vgv_core.models.loader import demo_video_path
+
+    monkeypatch.chdir(tmp_path)
+    source = parse_source("demo")
+    assert source.kind == FILE and source.target == str(demo_video_path()) and demo_video_path().is_file()
+    (tmp_path / "demo").write_bytes(b"")
+    assert parse_source("demo").target == "demo"

@@ -30,6 +30,7 @@ from vgv_core.explain import Explainer
 from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_core.explain.methods import METHODS, validate_methods
 from vgv_core.models import ModelSpec, load_model
+from vgv_core.models.loader import named_input
 from vgv_core.offline.job import Options, OutputPaths, Selection, VideoOutcome, explain_video
 from vgv_core.offline.sink import Look
 from vgv_core.offline.window_explainer import WindowExplainer
@@ -48,7 +49,8 @@ DEFAULT_METHOD = "guided_gradcam"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("inputs", nargs="*", metavar="INPUT", help="video file(s) or folder(s) of videos")
+    parser.add_argument("inputs", nargs="*", metavar="INPUT",
+                        help="video file(s) or folder(s) of videos; 'demo': the shipped demo video")
     parser.add_argument("--input_video", help="seed alias for INPUT")
     parser.add_argument("-o", "--output", "--output_video", metavar="OUT",
                         help="annotated MP4 (a folder for several videos); optional when another output is given")
@@ -126,7 +128,7 @@ def _explain_all(plans: list[tuple[Path, OutputPaths]], engine: WindowExplainer,
 
 def discover(inputs: list[str]) -> tuple[list[Path], bool]:
     """The videos to explain, and whether there are several (OUT is then a folder)."""
-    paths = [Path(text) for text in inputs]
+    paths = [named_input(text) for text in inputs]
     videos: list[Path] = []
     for path in paths:
         if not path.is_dir():

@@ -13,7 +13,7 @@ from pathlib import Path
 from vgv_core.demo.seeds import MAX_RUN_SEED
 from vgv_core.demo.train import TrainConfig, train
 
-DEFAULTS = TrainConfig(out=Path("assets/demo"))
+DEFAULTS = TrainConfig(out=Path("vgv_core/assets/demo"))
 
 
 def _run_seed(text: str) -> int:

@@ -1,6 +1,6 @@
 """Write the demo video: test-bay segments cycling through every class, one car each.
 
-    python -m vgv_core.demo.demo_video assets/demo
+    python -m vgv_core.demo.demo_video vgv_core/assets/demo
 
 writes ``demo.mp4`` (640x360, 30 fps, H.264 via the ``ffmpeg`` command line) and
 ``demo_labels.json`` (the ground-truth class of every frame) into the folder. Segment i

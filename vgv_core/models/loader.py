@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from importlib.resources import files
 from pathlib import Path
 
 import torch
@@ -18,8 +19,22 @@ DEFAULT_NUM_CLASSES = 400  # Kinetics-400, the head the hub checkpoints carry
 
 
 def assets_dir() -> Path:
-    """The shipped assets folder (override with VGV_ASSETS)."""
-    return Path(os.environ.get("VGV_ASSETS", Path(__file__).resolve().parents[2] / "assets"))
+    """The assets that ship inside the package, vgv_core/assets (override with VGV_ASSETS)."""
+    override = os.environ.get("VGV_ASSETS")
+    return Path(override) if override else Path(os.fspath(files("vgv_core") / "assets"))
+
+
+DEMO = "demo"  # the name of the shipped demo model, and of its video as an input
+
+
+def demo_video_path() -> Path:
+    return assets_dir() / "demo" / "demo.mp4"
+
+
+def named_input(text: str) -> Path:
+    """An input path as given, or the shipped demo video for ``demo`` (when no such file is here)."""
+    path = Path(text).expanduser()
+    return demo_video_path() if text == DEMO and not path.exists() else path
 
 
 def demo_spec_path() -> Path:

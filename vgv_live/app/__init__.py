@@ -17,16 +17,6 @@ ORGANIZATION = "VideoGradVis"
 APPLICATION = "vgv-live"
 
 
-def default_source(config: LiveConfig) -> str | None:
-    """No SOURCE: the demo video, when the demo model is the one in use."""
-    if config.source or config.model != "demo":
-        return config.source
-    from vgv_core.models.loader import assets_dir
-
-    demo = assets_dir() / "demo" / "demo.mp4"
-    return str(demo) if demo.exists() else None
-
-
 def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
 
@@ -45,6 +35,7 @@ def run_window(config: LiveConfig) -> int:
     from vgv_live.app.session import Outputs
     from vgv_live.app.window import MainWindow
     from vgv_live.headless import default_threads
+    from vgv_live.sources import default_source
 
     pg.setConfigOptions(antialias=False)
     torch.set_num_threads(config.threads or default_threads())
@@ -55,7 +46,8 @@ def run_window(config: LiveConfig) -> int:
     cache = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation))
     outputs = Outputs(recordings=data / "recordings", events=data / "events", snapshots=data / "snapshots",
                       timelines=cache / "timelines")
-    window = MainWindow(replace(config, source=default_source(config)), outputs, QSettings(ORGANIZATION, APPLICATION))
+    source = default_source(config.source, config.model)
+    window = MainWindow(replace(config, source=source), outputs, QSettings(ORGANIZATION, APPLICATION))
     for signum in (signal.SIGINT, signal.SIGTERM):  # handled between display ticks: close as if clicked
         signal.signal(signum, lambda *_: window.close())
     window.show()
