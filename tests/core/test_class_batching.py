@@ -12,7 +12,6 @@ from vgv_core.explain.class_batching import (
     strategy_for,
 )
 from vgv_core.explain.pass_kind import PassKind
-from seeded_models import seeded_model_and_clip
 
 METHODS = ("gradcam", "guided_backprop", "guided_gradcam", "saliency")
 
@@ -52,18 +51,6 @@ def test_the_way_is_a_rule_of_the_device():
     for shape in [(1, 3, 8, 112, 112), (4, 3, 16, 224, 224)]:
         assert strategy_for(_kind(shape)) == "loop"
         assert strategy_for(_kind(shape, "cuda")) == "vmap"
-
-
-MODELS = {  # (arch, clip shape): each model's gates (ReLU, Swish) and convolution routes
-    "r3d_18": (1, 3, 8, 48, 48),
-    "r2plus1d_18": (2, 3, 4, 40, 40),
-    "x3d_xs": (1, 3, 4, 160, 160),
-}
-
-
-@pytest.fixture(scope="module", params=list(MODELS))
-def net_and_clip(request):
-    return seeded_model_and_clip(request.param, MODELS[request.param], seed=3)
 
 
 @pytest.mark.parametrize("exact", [False, True], ids=["fast", "exact"])

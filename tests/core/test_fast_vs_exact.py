@@ -13,20 +13,6 @@ from vgv_core.explain.cpu import FAST_MODE_MAX_DEVIATION, FAST_MODE_MIN_CORRELAT
 from seeded_models import seeded_model_and_clip
 
 METHODS = ("gradcam", "guided_backprop", "guided_gradcam", "saliency")
-# ReLU nets with each convolution route (small dense, (2+1)D's separate kernels), X3D with
-# Swish, depthwise and strided depthwise convolutions, and the trained demo model.
-MODELS = {
-    "r3d_18": (1, 3, 8, 64, 64),
-    "mc3_18": (2, 3, 8, 48, 48),
-    "r2plus1d_18": (1, 3, 8, 56, 56),
-    "x3d_xs": (1, 3, 4, 160, 160),
-    "demo": (1, 3, 8, 112, 112),
-}
-
-
-@pytest.fixture(scope="module", params=list(MODELS))
-def net_and_clip(request):
-    return seeded_model_and_clip(request.param, MODELS[request.param], seed=1)
 
 
 def test_fast_mode_is_within_the_documented_bound_of_exact_mode(net_and_clip):
