@@ -11,7 +11,6 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import vgv_core  # noqa: F401, I001  (sets FFmpeg/OpenCV options before cv2 loads)
