@@ -15,7 +15,7 @@ with AVX-512 and with AVX2 kernels (README; `python -m vgv_core.benchmark.deviat
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Callable, Iterator, Protocol
 
 import torch
@@ -43,7 +43,7 @@ EXACT_MODE_HELP = (
 class SpeedRules(Protocol):
     def applied(
         self, model: nn.Module, model_input: Tensor, kind: PassKind, modules: list[nn.Module], layer: nn.Module | None
-    ) -> Iterator[Handlers]:
+    ) -> AbstractContextManager[Handlers]:
         """A context for one forward pass of ``model`` on ``model_input``; yields the handlers
         of functional torch calls for the pass's `FunctionRules` mode."""
         ...
