@@ -25,6 +25,7 @@ from torch import Tensor
 
 from vgv_core.errors import ClipError, ModelError
 from vgv_core.explain import Explainer
+from vgv_core.render import UNIFORM, HeatStyle
 from vgv_core.render.annotate import Annotator, annotated_frames, picture_width
 from vgv_core.video_writer import AtomicVideoWriter
 
@@ -72,7 +73,7 @@ class GradVis:
         annotator = Annotator(labels, width, self.colormap)
         captions = [f"frame {t}  {SALIENCY}" for t in range(frames.shape[0])]
         pictures = annotated_frames(frames, maps, probs.expand(frames.shape[0], -1).numpy(), captions, annotator,
-                                    SEED_LAYOUT, self.alpha, self.colormap)
+                                    SEED_LAYOUT, HeatStyle(self.colormap, self.alpha, UNIFORM))
         with AtomicVideoWriter(target, self.fps, (width, pictures[0].shape[0])) as writer:
             for picture in pictures:
                 writer.write(picture)

@@ -1,7 +1,7 @@
 """Drawing a result onto a full-size frame: heatmap overlay plus a label bar (OpenCV, CPU).
 
-Used by the sinks on their own thread, so it stays off the model's device; the colour
-tables are the same OpenCV ones vgv_core.render samples.
+Used by the sinks on their own thread, so it stays off the model's device (and off
+torch: a second thread running torch ops would slow the worker's).
 """
 
 from __future__ import annotations
@@ -9,18 +9,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vgv_core.render import COLORMAPS
+from vgv_core.render import HeatStyle, blend_heat
 from vgv_live.result import Result
 
 BAR_HEIGHT = 22
 
 
-def annotate(frame: np.ndarray, heatmap: np.ndarray, result: Result, alpha: float = 0.4, colormap: str = "jet") -> np.ndarray:
+def annotate(frame: np.ndarray, heatmap: np.ndarray, result: Result, style: HeatStyle = HeatStyle()) -> np.ndarray:
     """A new uint8 BGR image: ``frame`` blended with ``heatmap`` (uint8, any size) and the labels."""
-    height, width = frame.shape[:2]
-    heat = cv2.resize(heatmap, (width, height), interpolation=cv2.INTER_LINEAR)
-    colored = cv2.applyColorMap(heat, COLORMAPS[colormap])
-    image = cv2.addWeighted(frame, 1.0 - alpha, colored, alpha, 0.0)
+    image = blend_heat(frame, heatmap, style)
     draw_label_bar(image, label_text(result))
     return image
 

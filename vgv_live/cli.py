@@ -14,6 +14,8 @@ import warnings
 
 from vgv_core.errors import VGVError
 from vgv_core.explain.cpu import EXACT_MODE_HELP
+from vgv_core.render import BLENDS, COLORMAPS
+from vgv_core.render.blend import DEFAULT_ALPHA, DEFAULT_COLORMAP
 from vgv_core.version import package_version
 from vgv_live.config import ConfigError, LiveConfig, load_toml, merge
 
@@ -33,11 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--exact", action="store_true", default=None, help=EXACT_MODE_HELP)
     model.add_argument("--target", help="class to explain (label or index; default: top-1)")
     model.add_argument("--hop", type=int, help="explain after every N new frames (default 1 = as fast as possible)")
+    model.add_argument("--no-timeline", dest="timeline", action="store_false", default=None,
+                       help="window: skip the whole-file confidence timeline")
     model.add_argument("--map-size", type=int, help="long side of the maps in results (default 160)")
     source = parser.add_argument_group("source")
     source.add_argument("--lossless", action="store_true", default=None, help="files: explain every window (not real time)")
     source.add_argument("--batch", type=int, help="lossless: windows per pass when the model is behind (default 8 CUDA, 4 CPU)")
-    source.add_argument("--loop", action="store_true", default=None, help="files: start again at the end")
+    source.add_argument("--loop", action=argparse.BooleanOptionalAction, default=None,
+                        help="files: start again at the end (default: the window loops, --headless does not)")
     source.add_argument("--retry", action="store_true", default=None, help="keep retrying when the source cannot be opened")
     source.add_argument("--open-timeout", type=float, help="seconds to wait for a source to open (default 10)")
     source.add_argument("--stale-timeout", type=float, help="seconds without a frame before reconnecting (default 5)")
@@ -55,8 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--snapshots", help="folder for periodic annotated stills")
     out.add_argument("--snapshot-every", type=float, help="seconds between stills (default 10)")
     out.add_argument("--stats-every", type=float, help="seconds between stats lines (default 5)")
-    out.add_argument("--alpha", type=float, help="heatmap opacity (default 0.4)")
-    out.add_argument("--colormap", help="heatmap colours (default jet)")
+    look = parser.add_argument_group("pictures (window and outputs)")
+    look.add_argument("--alpha", type=float, help=f"heatmap opacity of the hot parts, or everywhere with --blend uniform (default {DEFAULT_ALPHA})")
+    look.add_argument("--colormap", help=f"heatmap colours: {', '.join(COLORMAPS)} (default {DEFAULT_COLORMAP})")
+    look.add_argument("--blend", choices=BLENDS, help="heat: the heat sets the opacity (default); uniform: one opacity")
     return parser
 
 

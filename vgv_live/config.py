@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from vgv_core.errors import VGVError
+from vgv_core.render.blend import DEFAULT_ALPHA, DEFAULT_COLORMAP, HEAT, HeatStyle
 from vgv_core.settings_keys import check_known_keys, read_settings_file
 
 
@@ -35,13 +36,14 @@ class LiveConfig:
     checkpoint: str | None = None
     device: str = "auto"
     threads: int | None = None  # torch CPU threads; None = one less than the cores we may use
-    method: str = "gradcam"
+    method: str = "guided_gradcam"  # the method that points at the lamp (docs/evaluation.md)
     exact: bool = False  # the engine's exact mode: PyTorch's own kernels only
     target: str | None = None  # label or class index to explain; None = top-1
     hop: int = 1
     batch: int | None = None  # lossless: windows per pass when behind; None = by device (vgv_core.batching)
     lossless: bool = False  # files: explain every window instead of playing at native speed
-    loop: bool = False
+    loop: bool | None = None  # files: start again at the end; None = the window loops, headless does not
+    timeline: bool = True  # window: the whole-file confidence timeline, computed in the worker's idle time
     duration: float | None = None
     retry: bool = False
     open_timeout: float = 10.0
@@ -59,8 +61,9 @@ class LiveConfig:
     stats_every: float = 5.0
     ring_frames: int | None = None
     map_size: int = 160
-    alpha: float = 0.4
-    colormap: str = "jet"
+    alpha: float = DEFAULT_ALPHA
+    colormap: str = DEFAULT_COLORMAP
+    blend: str = HEAT
 
     def __post_init__(self) -> None:
         problems = [
@@ -77,8 +80,10 @@ class LiveConfig:
             problems.append("duration must be > 0")
         if self.pre_roll < 0 or self.post_roll < 0:
             problems.append("pre_roll and post_roll must be >= 0")
-        if not 0 <= self.alpha <= 1:
-            problems.append("alpha must be in [0, 1]")
+        try:
+            self.style
+        except VGVError as exc:
+            problems.append(str(exc))
         for label, prob in self.thresholds.items():
             if not 0 < prob <= 1:
                 problems.append(f"threshold for {label!r} must be in (0, 1], got {prob}")
@@ -86,6 +91,11 @@ class LiveConfig:
             problems.append("thresholds need an events folder (--events DIR)")
         if problems:
             raise ConfigError("invalid settings: " + "; ".join(problems))
+
+    @property
+    def style(self) -> HeatStyle:
+        """How heatmaps are drawn over frames (window, recordings, event clips, snapshots)."""
+        return HeatStyle(self.colormap, self.alpha, self.blend)
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def build_pipeline(
         retry=config.retry,
         backoff_max_s=config.backoff_max,
         paced=not config.lossless,
-        loop=config.loop,
+        loop=bool(config.loop),
     )
     worker_options = WorkerOptions(
         hop=config.hop, lossless=config.lossless and not source.live, target=target,
@@ -99,7 +99,7 @@ def build_pipeline(
     return LivePipeline.for_model(
         source, model, config.method, config.map_size, config.exact,
         capture_options=capture_options, worker_options=worker_options, sinks=sinks,
-        ring_frames=config.ring_frames, alpha=config.alpha, colormap=config.colormap,
+        ring_frames=config.ring_frames, style=config.style,
     )
 
 

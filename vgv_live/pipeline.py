@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from vgv_core import VideoModel
+from vgv_core.render import HeatStyle
 from vgv_live.capture import ENDED, ERROR, CaptureOptions, CaptureThread
 from vgv_live.clip_explainer import ClipExplainer
 from vgv_live.result import Result
@@ -47,8 +48,7 @@ class LivePipeline:
         worker_options: WorkerOptions,
         sinks: list[Sink] = (),
         ring_frames: int | None = None,  # at least this many slots (more when the window needs them)
-        alpha: float = 0.4,
-        colormap: str = "jet",
+        style: HeatStyle = HeatStyle(),
     ) -> None:
         spec = explainer.model.spec
         span = window_span(spec.clip_len, spec.frame_stride)
@@ -58,7 +58,7 @@ class LivePipeline:
         self.worker = ExplainWorker(self.ring, explainer, worker_options)
         self.pump = (
             SinkPump(self.ring, self.worker.subscribe(RESULT_QUEUE if worker_options.lossless else LIVE_RESULT_QUEUE),
-                     list(sinks), self.fps, alpha, colormap)
+                     list(sinks), self.fps, style)
             if sinks else None
         )
         self.capture = CaptureThread(source, self.ring, capture_options)

@@ -14,6 +14,7 @@ from typing import Callable
 
 
 from vgv_core.errors import VGVError
+from vgv_core.render import HeatStyle
 from vgv_live.annotate import annotate
 from vgv_live.publish import Subscription
 from vgv_live.result import Result
@@ -30,16 +31,14 @@ class SinkPump(threading.Thread):
         results: Subscription[Result],
         sinks: list[Sink],
         fps: Callable[[], float],
-        alpha: float = 0.4,
-        colormap: str = "jet",
+        style: HeatStyle = HeatStyle(),
     ) -> None:
         super().__init__(name="vgv-sinks", daemon=True)
         self.ring = ring
         self.results = results
         self.sinks = sinks
         self.fps = fps
-        self.alpha = alpha
-        self.colormap = colormap
+        self.style = style
         self.frames_drawn = 0
         self.frames_repeated = 0
         self.error: str | None = None
@@ -79,7 +78,7 @@ class SinkPump(threading.Thread):
         for frame_id in range(self._next_id, last_id + 1):
             i = held_index.get(frame_id)
             if i is not None:
-                image = annotate(held.frames[i], result.map_for(frame_id), result, self.alpha, self.colormap)
+                image = annotate(held.frames[i], result.map_for(frame_id), result, self.style)
                 frame = AnnotatedFrame(frame_id, float(held.timestamps[i]), image, result, fps)
                 self.frames_drawn += 1
             elif self._last is not None:

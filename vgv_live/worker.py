@@ -6,6 +6,10 @@ behind. Lossless (files): explains the window ending at every ``hop``-th frame, 
 order, releasing ring slots as it goes; when it is behind, the windows already in the
 ring (up to ``batch``) go through the model in one pass. Each Result goes to a
 latest-wins slot (for a display) and to every subscription (for sinks).
+
+Other model work of the process (the window's confidence timeline) is handed to this
+thread as ``idle_work`` and runs, a small piece at a time, while no live window is due:
+torch ops on a second long-lived thread would slow every op of this one.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from vgv_core.errors import VGVError
 from vgv_live.clip_explainer import ClipExplainer
@@ -22,6 +27,19 @@ from vgv_live.ring import FrameRing, Window, window_span
 from vgv_live.stats import LatencyWindow, RateMeter
 
 POLL_S = 0.25  # how often a waiting worker checks for stop
+IDLE_POLL_S = 0.02  # idle work waiting for input: how soon it is tried again
+IDLE_SHARE = 0.05  # a worker never idle still gives idle work this share of its time
+
+
+class IdleWork(Protocol):
+    """Model work that runs on the worker's thread while no live window is due."""
+
+    @property
+    def done(self) -> bool:
+        """Nothing more will come: the worker forgets this work."""
+
+    def run_once(self) -> bool:
+        """Run one small piece (a forward pass or two); False when none was ready."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,10 @@ class ExplainWorker(threading.Thread):
         self.ready = threading.Event()  # set once warmed up (or failed): frames may flow
         self._stop_event = threading.Event()
         self._cursor = ring.add_cursor() if options.lossless else None
+        self.idle_work: IdleWork | None = None  # live only; set before start
+        self._live_since: float | None = None
+        self._last_explain_s = 0.0
+        self._forced_idle_s = 0.0  # idle work run while live windows waited
 
     def subscribe(self, size: int = 8) -> Subscription[Result]:
         """A queue of every result from now on (lossless when the worker is)."""
@@ -93,13 +115,39 @@ class ExplainWorker(threading.Thread):
         last_end = -1
         while not self._stop_event.is_set():
             waited = time.monotonic()
-            window = self.ring.latest_window(self.clip_len, self.stride, last_end, self.options.hop, POLL_S)
+            window = self._next_live_window(last_end)
             if window is None:
                 if self.ring.ended or self.ring.stopped:
                     return
                 continue
             last_end = int(window.frame_ids[-1])
             self._publish([window], time.monotonic() - waited)
+
+    def _next_live_window(self, last_end: int) -> Window | None:
+        """The next window to explain, or None; idle work runs while none is due."""
+        work = self.idle_work
+        if work is None or work.done:
+            self.idle_work = None
+            return self._live_window(last_end, POLL_S)
+        window = self._live_window(last_end, 0.0)
+        if window is None:
+            if not work.run_once():
+                window = self._live_window(last_end, IDLE_POLL_S)
+        elif self._idle_share_due():
+            started = time.monotonic()
+            work.run_once()
+            self._forced_idle_s += time.monotonic() - started
+        return window
+
+    def _idle_share_due(self) -> bool:
+        """Whether one more piece (costing about one explanation) keeps idle work within IDLE_SHARE."""
+        now = time.monotonic()
+        if self._live_since is None:
+            self._live_since = now
+        return self._forced_idle_s + self._last_explain_s <= IDLE_SHARE * (now - self._live_since)
+
+    def _live_window(self, last_end: int, timeout: float) -> Window | None:
+        return self.ring.latest_window(self.clip_len, self.stride, last_end, self.options.hop, timeout)
 
     def _run_lossless(self) -> None:
         end_id = self.span - 1
@@ -129,6 +177,7 @@ class ExplainWorker(threading.Thread):
         taken = time.monotonic()
         clips = self.explainer.explain_windows([(w.frames, w.frame_ids) for w in windows], self._target)
         done = time.monotonic()
+        self._last_explain_s = done - taken
         for window, clip in zip(windows, clips):
             result = Result(
                 seq=self.results,

@@ -10,6 +10,7 @@ import argparse
 import json
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -45,12 +46,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     live.add_argument("--live-fps", type=float, default=60.0, help="frames per second pushed (default: 60)")
     live.add_argument("--live-seconds", type=float, default=20.0, help="seconds of frames per run (default: 20)")
     live.add_argument("--live-methods", nargs="+", default=["gradcam"], help="methods, one run each (default: gradcam)")
+    window = parser.add_argument_group("window (--window replaces the pass timings; the first of --models)")
+    window.add_argument("--window", action="store_true",
+                        help="open the real window on --source (Xvfb when there is no display) and compare it with "
+                             "the headless engine in the same run")
+    window.add_argument("--source", default="demo", help="what the window plays: a video file, stream URL or 'demo'")
+    window.add_argument("--window-seconds", type=float, default=20.0, help="seconds per run (default: 20)")
+    window.add_argument("--window-method", help="explanation method (default: the window's own)")
 
 
 def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     if args.live:
         return _run_live(args, device)
+    if args.window:
+        return _run_window(args, device)
     results = []
     machine = machine_description(device)
     for model_name in args.models:
@@ -85,6 +95,27 @@ def _run_live(args: argparse.Namespace, device: torch.device) -> int:
         args.json.write_text(json.dumps({"machine": machine, "live": [f.to_json() for f in figures]}, indent=2) + "\n")
     if args.markdown:
         args.markdown.write_text(live_markdown(figures, machine, _command_line()) + "\n")
+    return 0
+
+
+def _run_window(args: argparse.Namespace, device: torch.device) -> int:
+    try:
+        from vgv_live.app.window_bench import measure_window  # needs PyQt6 and pyqtgraph
+    except ImportError as exc:
+        print(f"vgv bench: error: --window needs the window's packages ({exc}): pip install 'videogradvis-live'",
+              file=sys.stderr)
+        return 2
+    from vgv_live.config import LiveConfig
+
+    config = LiveConfig(source=args.source, model=args.models[0], device=str(device))
+    if args.window_method:
+        config = replace(config, method=args.window_method)
+    progress = (lambda text: None) if args.quiet else (lambda text: print(f"[bench window] {text}", file=sys.stderr, flush=True))
+    figures = measure_window(config, args.window_seconds, progress)
+    print(figures.line(), flush=True)
+    if args.json:
+        report = {"machine": machine_description(device), "command": _command_line(), **figures.to_json()}
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
 
 

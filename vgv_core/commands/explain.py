@@ -36,7 +36,8 @@ from vgv_core.offline.sink import Look
 from vgv_core.offline.window_explainer import WindowExplainer
 from vgv_core.offline.windows import WindowPlan
 from vgv_core.preprocess import Preprocessor
-from vgv_core.render import COLORMAPS, LAYOUTS, colormap_lut
+from vgv_core.render import BLENDS, COLORMAPS, HEAT, LAYOUTS, HeatStyle
+from vgv_core.render.blend import DEFAULT_ALPHA, DEFAULT_COLORMAP
 from vgv_core.seed_api import resolve_selected_layer
 
 EXIT_OK = 0
@@ -76,8 +77,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     explain.add_argument("--end", type=float, metavar="S", help="explain up to this second")
     explain.add_argument("--max-frames", type=int, metavar="N", help="explain at most N frames")
     look = parser.add_argument_group("pictures")
-    look.add_argument("--colormap", default="jet", help=f"one of {', '.join(COLORMAPS)}")
-    look.add_argument("--alpha", type=float, default=0.5, help="heatmap opacity in [0, 1]")
+    look.add_argument("--colormap", default=DEFAULT_COLORMAP, help=f"one of {', '.join(COLORMAPS)} (default {DEFAULT_COLORMAP})")
+    look.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
+                      help=f"heatmap opacity in [0, 1] of the hot parts, or everywhere with --blend uniform (default {DEFAULT_ALPHA})")
+    look.add_argument("--blend", default=HEAT, choices=BLENDS,
+                      help="heat: the heat sets the opacity, cold parts stay clear (default); uniform: one opacity")
     look.add_argument("--layout", default="overlay", choices=LAYOUTS, help="side-by-side = frame | overlay | heatmap")
     files = parser.add_argument_group("more outputs")
     files.add_argument("--csv", metavar="PATH", help="per-frame CSV: frame, time_s, top1, p_<class>...")
@@ -98,7 +102,6 @@ def run(args: argparse.Namespace) -> int:
         raise VGVError("give where to write: -o OUT (or --output_video), --csv, --npz, --json or --gif")
     options = _options(args)
     method = validate_methods(args.method)[0]
-    colormap_lut(args.colormap)
     videos, several = discover(inputs)
     plans = [(video, output_paths(video, args, several)) for video in videos]
     engine, settings = _engine(args, method)
@@ -168,12 +171,10 @@ def _prepare_folders(args: argparse.Namespace) -> None:
 
 
 def _options(args: argparse.Namespace) -> Options:
-    if not 0 <= args.alpha <= 1:
-        raise VGVError(f"--alpha must be between 0 and 1, got {args.alpha}")
     if args.gif_width is not None and args.gif_width < 1:
         raise VGVError(f"--gif-width must be a positive number of pixels, got {args.gif_width}")
     return Options(
-        look=Look(args.layout, args.alpha, args.colormap),
+        look=Look(args.layout, HeatStyle(args.colormap, args.alpha, args.blend)),
         selection=Selection(args.start, args.end, args.max_frames),
         gif_width=args.gif_width,
         pipelined=not args.sequential,

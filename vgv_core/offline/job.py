@@ -114,7 +114,7 @@ def _open_sink(
 ) -> FrameSink:
     labels = engine.spec.labels
     width = picture_width(info.width, options.look.layout)
-    annotator = Annotator(labels, width, options.look.colormap)
+    annotator = Annotator(labels, width, options.look.style.colormap)
     size = (width, info.height + annotator.height)
     sink = FrameSink(
         preprocessor=engine.preprocessor,

@@ -11,6 +11,7 @@ from vgv_core.offline.outputs import CsvWriter, GifWriter, NpzWriter, SummaryWri
 from vgv_core.offline.window_explainer import FrameResult
 from vgv_core.preprocess import Preprocessor
 from vgv_core.progress import Progress
+from vgv_core.render import HeatStyle
 from vgv_core.render.annotate import Annotator, annotated_frames
 from vgv_core.video_writer import AtomicVideoWriter
 
@@ -29,8 +30,7 @@ class Look:
     """How the pictures are drawn."""
 
     layout: str = "overlay"
-    alpha: float = 0.5
-    colormap: str = "jet"
+    style: HeatStyle = HeatStyle()
 
 
 @dataclass
@@ -73,8 +73,8 @@ class FrameSink:
         heat = self.preprocessor.maps_to_frame(result.heatmap[None], result.frame.shape[:2])
         caption = f"frame {result.index}  {time_s:.2f} s  {self.caption}"
         look = self.look
-        return annotated_frames(frame[None], heat, probs[None], [caption], self.annotator, look.layout, look.alpha,
-                                look.colormap)[0]
+        return annotated_frames(frame[None], heat, probs[None], [caption], self.annotator, look.layout,
+                                look.style)[0]
 
 
 def _to_uint8(heat: torch.Tensor) -> np.ndarray:

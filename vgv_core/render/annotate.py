@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from vgv_core.render.blend import HeatStyle
 from vgv_core.render.colormaps import colormap_lut
 from vgv_core.render.overlay import compose
 
@@ -102,11 +103,10 @@ def annotated_frames(
     captions: Sequence[str],
     annotator: Annotator,
     layout: str = "overlay",
-    alpha: float = 0.5,
-    colormap: str = "jet",
+    style: HeatStyle = HeatStyle(),
 ) -> list[np.ndarray]:
     """uint8 BGR frames (T, H, W, 3) and maps (T, H, W) on one device, probs (T, K) ->
     finished uint8 pictures, the panel included, on the host."""
-    pictures = compose(frames, maps, layout, alpha, colormap).cpu().numpy()
+    pictures = compose(frames, maps, layout, style).cpu().numpy()
     importance = maps.mean(dim=(-2, -1)).cpu().numpy()
     return [annotator(p, pr, float(i), c) for p, pr, i, c in zip(pictures, probs, importance, captions)]

@@ -15,6 +15,10 @@ from vgv_live.config import LiveConfig
 
 ORGANIZATION = "VideoGradVis"
 APPLICATION = "vgv-live"
+# The GUI thread and the explain worker share the interpreter lock; a shorter switch
+# interval makes the GUI's Python hand it over sooner when the worker's hooks ask for it
+# (measured on 2 cores, guided_gradcam: 14.7 instead of 12.8 explanations/s, median of 3).
+SWITCH_INTERVAL_S = 0.001
 
 
 def has_display() -> bool:
@@ -27,18 +31,14 @@ def run_window(config: LiveConfig) -> int:
         print("vgv-live: error: no display to open the window on (DISPLAY is not set); run with --headless",
               file=sys.stderr)
         return 1
-    import pyqtgraph as pg
-    import torch
     from PyQt6.QtCore import QSettings, QStandardPaths
     from PyQt6.QtWidgets import QApplication
 
     from vgv_live.app.session import Outputs
     from vgv_live.app.window import MainWindow
-    from vgv_live.headless import default_threads
     from vgv_live.sources import default_source
 
-    pg.setConfigOptions(antialias=False)
-    torch.set_num_threads(config.threads or default_threads())
+    prepare_process(config)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
@@ -53,3 +53,15 @@ def run_window(config: LiveConfig) -> int:
     window.show()
     app.exec()
     return 0
+
+
+def prepare_process(config: LiveConfig) -> None:
+    """Process-wide settings for a window: torch's threads, the lock's switch interval, plotting."""
+    import pyqtgraph as pg
+    import torch
+
+    from vgv_live.headless import default_threads
+
+    pg.setConfigOptions(antialias=False)
+    torch.set_num_threads(config.threads or default_threads())
+    sys.setswitchinterval(SWITCH_INTERVAL_S)

@@ -15,6 +15,8 @@ from vgv_live.app.palette import PLOT_BACKGROUND, class_color
 from vgv_live.app.prob_history import ProbabilityHistory
 
 HISTORY_SAMPLES = 1024
+GRID_LEVELS = (0.25, 0.5, 0.75)
+GRID_COLOR = "#3a3a3a"
 
 
 class ConfidencePlot(pg.PlotWidget):
@@ -24,7 +26,8 @@ class ConfidencePlot(pg.PlotWidget):
         self.setYRange(0, 1, padding=0.02)
         self.setLabel("left", "probability")
         self.setLabel("bottom", "time (s)")
-        self.showGrid(x=True, y=True, alpha=0.15)
+        for level in GRID_LEVELS:  # opaque lines: pyqtgraph's translucent grid took most of a repaint
+            self.addItem(pg.InfiniteLine(level, angle=0, pen=pg.mkPen(GRID_COLOR, width=1)))
         self.setMouseEnabled(x=False, y=False)
         self.setMenuEnabled(False)
         self.legend = self.addLegend(offset=(5, 5), labelTextSize="8pt")
@@ -53,12 +56,16 @@ class ConfidencePlot(pg.PlotWidget):
                 line.setValue(thresholds[index])
 
     def add(self, t: float, probs: np.ndarray) -> None:
-        """Append one result's probabilities at time ``t`` (seconds) and redraw."""
+        """Append one result's probabilities at time ``t`` (seconds); shown at the next ``redraw``."""
         self.history.add(t, probs)
+
+    def redraw(self) -> None:
         times, values = self.history.view()
+        if not len(times):
+            return
         for index, curve in enumerate(self.curves):
             curve.setData(times, values[:, index], skipFiniteCheck=True)
-        self.setXRange(t - self.seconds, t, padding=0)
+        self.setXRange(times[-1] - self.seconds, times[-1], padding=0)
 
     def clear_history(self) -> None:
         self.history.clear()

@@ -1,7 +1,7 @@
 """ControlPanel: what the user tunes while watching.
 
 Explanation (method, target, layer, hop), view (layout, live/synchronised, opacity,
-colormap), transport and outputs (pause, step, record, snapshot: buttons for the
+colormap, blend), transport and outputs (pause, step, record, snapshot: buttons for the
 window's actions, so shortcuts and buttons share one state), and the per-class
 thresholds. The window reads and wires the widgets; the panel only lays them out.
 """
@@ -15,7 +15,7 @@ from PyQt6.QtWidgets import (
 )
 
 from vgv_core.explain.methods import METHODS
-from vgv_core.render import COLORMAPS
+from vgv_core.render import BLENDS, COLORMAPS, HeatStyle
 from vgv_live.app.threshold_editor import ThresholdEditor
 from vgv_live.app.video_view import LAYOUTS
 
@@ -40,15 +40,17 @@ class ControlPanel(QWidget):
         self.opacity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100)
         self.colormap = QComboBox()
         self.colormap.addItems(COLORMAPS)
+        self.blend = QComboBox()
+        self.blend.addItems(BLENDS)
         self.thresholds = ThresholdEditor()
         for widget in (self.method, self.target, self.layer, self.hop, self.layout_mode, self.sync_mode,
-                       self.opacity, self.colormap):
+                       self.opacity, self.colormap, self.blend):
             widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # space and arrows stay window shortcuts
         layout = QVBoxLayout(self)
         layout.addWidget(self._group("explanation", method=self.method, target=self.target, layer=self.layer,
                                      hop=self.hop))
         layout.addWidget(self._group("view", layout=self.layout_mode, show=self.sync_mode, opacity=self.opacity,
-                                     colormap=self.colormap))
+                                     colormap=self.colormap, blend=self.blend))
         layout.addWidget(self._buttons(actions))
         events = QGroupBox("thresholds (events)")
         QVBoxLayout(events).addWidget(self.thresholds)
@@ -65,6 +67,10 @@ class ControlPanel(QWidget):
             self.layer.blockSignals(True)
             self.layer.setCurrentText(default_layer)
             self.layer.blockSignals(False)
+
+    def style(self) -> HeatStyle:
+        """How the heatmap is drawn, as chosen."""
+        return HeatStyle(self.colormap.currentText(), self.opacity.value() / 100, self.blend.currentText())
 
     def target_index(self) -> int | None:
         """The class chosen as target (None: top-1 of each window)."""

@@ -1,4 +1,4 @@
-"""DisplayMeter: how the window keeps up: frames shown per second and GUI-thread time per update."""
+"""DisplayMeter: how the window keeps up: new frames shown per second and GUI-thread time per update."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from vgv_live.stats import RateMeter
 class DisplayMeter:
     def __init__(self, samples: int = 300) -> None:
         self.frames = RateMeter()
+        self.frames_shown = 0  # distinct frames put on screen
         self._update_s: deque[float] = deque(maxlen=samples)
 
     def frame_shown(self) -> None:
+        self.frames_shown += 1
         self.frames.tick(time.monotonic())
 
     def update_took(self, seconds: float) -> None:

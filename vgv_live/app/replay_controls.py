@@ -57,6 +57,8 @@ class ReplayControls:
         index = session.file_index(shown_frame_id)
         if index is not None and index != self.bar.slider.value():
             self.bar.set_position(index)
+        if timeline is None:  # turned off
+            return None
         points = timeline.points + int(timeline.finished)
         if points != self._timeline_points:
             self._timeline_points = points

@@ -3,7 +3,7 @@
 Builds the engine's LivePipeline with a TunableExplainer and the window's two sinks
 (RecordSwitch, EventFeed). For a video file the pipeline's CaptureThread is replaced by
 a ReplayPlayer (seek, pause, steps, speed) and a TimelineJob computes the whole-file
-confidence on its own copy of the network. Everything starts and stops here; the
+confidence on its own copy of the network, in the worker's idle time. Everything starts and stops here; the
 window only reads results and frames (fresh copies) and sends requests.
 """
 
@@ -56,16 +56,18 @@ class Session:
         target = spec.label_index(config.target) if config.target is not None else None
         self.pipeline = LivePipeline(
             source, self.explainer, capture_options(config), WorkerOptions(hop=config.hop, target=target),
-            sinks=[self.record, self.events], ring_frames=config.ring_frames, alpha=config.alpha, colormap=config.colormap,
+            sinks=[self.record, self.events], ring_frames=config.ring_frames, style=config.style,
         )
         self.player: ReplayPlayer | None = None
         self.timeline: TimelineJob | None = None
         if not source.live:
             self.player = ReplayPlayer(source, self.pipeline.ring, self.pipeline.worker.span, config.open_timeout,
-                                       config.loop)
+                                       config.loop is not False)  # the window loops unless told not to
             self.pipeline.capture = self.player  # the engine's pipeline, driven by a seekable player
+        if not source.live and config.timeline:
             self.timeline = TimelineJob(source.target, copy.deepcopy(model.net), spec, model.device,
                                         TimelineCache(outputs.timelines))
+            self.pipeline.worker.idle_work = self.timeline  # the model work runs on the worker's thread
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -142,5 +144,5 @@ def capture_options(config: LiveConfig) -> CaptureOptions:
         stale_timeout_s=config.stale_timeout,
         retry=config.retry,
         backoff_max_s=config.backoff_max,
-        loop=config.loop,
+        loop=config.loop is not False,
     )

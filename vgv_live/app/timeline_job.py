@@ -1,16 +1,20 @@
-"""TimelineJob: the whole-video confidence timeline of a file, computed in the background.
+"""TimelineJob: the whole-video confidence timeline of a file, computed in the worker's idle time.
 
-Replay shows where the model changed its mind before the user gets there: this thread
-decodes the file once and classifies the window ending at every ``step``-th frame with
-its own copy of the network (forward passes only, a few windows per batch, no
-explanation). Points become visible to the window as they are computed; a finished
-timeline goes to the TimelineCache and loads at once next time.
+Replay shows where the model changed its mind before the user gets there. This thread
+decodes the file once and cuts the window ending at every ``step``-th frame (OpenCV and
+NumPy only); the model work, a forward pass of its own copy of the network for a few
+windows at a time, runs on the explain worker's thread whenever no live window is due
+(`ExplainWorker`'s idle work). So the process keeps one torch thread team: a second one,
+in a thread of its own, slowed every op of the worker about 2x (docs/performance.md).
+Points become visible to the window as they are computed; a finished timeline goes to
+the TimelineCache and loads at once next time.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import queue
 import threading
 from collections import deque
 from pathlib import Path
@@ -26,8 +30,10 @@ from vgv_live.app.timeline_cache import Timeline, TimelineCache, timeline_key
 
 MAX_POINTS = 400
 POINTS_PER_SECOND = 4  # when the container does not say how many frames it holds
-BATCH = 2  # small: stop() waits for at most one batch
-NICENESS = 10  # the timeline uses what the worker leaves over
+BATCH = 2  # windows per forward: small, so a live window waits for at most one batch
+READY_WINDOWS = 4 * BATCH  # cut windows waiting for the worker
+NICENESS = 10  # decoding uses what the worker leaves over
+PUT_POLL_S = 0.2
 
 
 def timeline_step(frame_count: int | None, fps: float) -> int:
@@ -61,6 +67,10 @@ class TimelineJob(threading.Thread):
         self._probs: list[np.ndarray] = []
         self._frame_count = 0
         self._stop_event = threading.Event()
+        self._ready: queue.Queue[tuple[int, np.ndarray]] = queue.Queue(READY_WINDOWS)
+        self._decoded = 0  # frames in the file, once all are decoded and cut (0 before)
+        self._all_classified = threading.Event()
+        self._preprocess = Preprocessor(spec, device)
 
     @property
     def points(self) -> int:
@@ -110,35 +120,69 @@ class TimelineJob(threading.Thread):
                     self.from_cache = True
                     self._publish(list(cached.frame_indices), list(cached.probs), cached.frame_count)
                     return
-                frame_count = self._classify(reader, step)
-            if frame_count and self.cache is not None:
+                frame_count = self._cut_windows(reader, step)
+            if frame_count and self._wait_classified() and self.cache is not None:
                 self.cache.save(key, self.snapshot())
         except VGVError as exc:
             self.error = str(exc)
         except (RuntimeError, OSError) as exc:
             self.error = f"the confidence timeline failed: {exc}".splitlines()[0]
+        finally:
+            self._all_classified.set()  # nothing more comes: the worker drops this job
 
-    def _classify(self, reader: VideoReader, step: int) -> int:
-        """Classify every step-th window; the number of frames (0 when stopped early)."""
-        preprocess = Preprocessor(self.spec, self.device)
+    @property
+    def done(self) -> bool:
+        """Nothing is left for the worker: every point is in, or the job stopped or failed."""
+        return self._all_classified.is_set()
+
+    def run_once(self) -> bool:
+        """Classify up to BATCH cut windows (on the worker's thread); False when none was ready."""
+        decoded = self._decoded  # read before the queue: once set, every window is already in it
+        batch = []
+        while len(batch) < BATCH:
+            try:
+                batch.append(self._ready.get_nowait())
+            except queue.Empty:
+                break
+        if batch:
+            try:
+                self._run_batch(batch)
+            except RuntimeError as exc:  # the live explanations go on without a timeline
+                self.error = f"the confidence timeline failed: {exc}".splitlines()[0]
+                self.request_stop()
+        elif decoded:
+            with self._lock:
+                self._frame_count = decoded
+            self._all_classified.set()
+        return bool(batch)
+
+    def _wait_classified(self) -> bool:
+        while not self._stop_event.is_set():
+            if self._all_classified.wait(PUT_POLL_S):
+                return self.finished
+        return False
+
+    def _cut_windows(self, reader: VideoReader, step: int) -> int:
+        """Queue every step-th window for the worker; the number of frames (0 when stopped early)."""
         span = (self.spec.clip_len - 1) * self.spec.frame_stride + 1
         recent: deque[np.ndarray] = deque(maxlen=span)
-        batch: list[tuple[int, torch.Tensor]] = []
         index = -1
         for index, frame in reader.frames():
-            if self._stop_event.is_set():
-                return 0
             recent.append(frame)
-            if index % step == 0:
-                batch.append((index, preprocess(self._window(recent, index))))
-            if len(batch) == BATCH:
-                self._run_batch(batch)
-                batch = []
-        if batch:
-            self._run_batch(batch)
-        with self._lock:
-            self._frame_count = index + 1
+            if index % step == 0 and not self._hand_over(index, self._window(recent, index)):
+                return 0
+        self._decoded = index + 1
         return index + 1
+
+    def _hand_over(self, index: int, window: np.ndarray) -> bool:
+        """Queue one window, waiting while the worker is behind; False when stopped."""
+        while not self._stop_event.is_set():
+            try:
+                self._ready.put((index, window), timeout=PUT_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def _window(self, recent: deque[np.ndarray], end: int) -> np.ndarray:
         """The clip ending on frame ``end``; samples before frame 0 take frame 0."""
@@ -146,9 +190,10 @@ class TimelineJob(threading.Thread):
         samples = [max(0, end - offset * self.spec.frame_stride) for offset in range(self.spec.clip_len - 1, -1, -1)]
         return np.stack([recent[sample - first_held] for sample in samples])
 
-    def _run_batch(self, batch: list[tuple[int, torch.Tensor]]) -> None:
+    def _run_batch(self, batch: list[tuple[int, np.ndarray]]) -> None:
         with torch.inference_mode():
-            probs = torch.softmax(self.net(torch.cat([clip for _, clip in batch])).float(), dim=1).cpu().numpy()
+            clips = torch.cat([self._preprocess(window) for _, window in batch])
+            probs = torch.softmax(self.net(clips).float(), dim=1).cpu().numpy()
         self._publish([index for index, _ in batch], list(probs), 0)
 
     def _publish(self, indices: list[int], probs: list[np.ndarray], frame_count: int) -> None:

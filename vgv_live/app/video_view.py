@@ -1,10 +1,12 @@
 """VideoView: the frame with its heatmap over it, or side by side: frame | overlay | heatmap.
 
-Rule 10 of the design: images are row-major uint8 shown with explicit levels, and the
-heatmap is a second ImageItem with its own opacity and a 256-entry lookup table (the
-colormap). Over the frame, the table also fades the weakest values out, so the video
-shows through where the model did not look; the separate heatmap panel is opaque. A caption says which frame is shown: "synchronised" (exactly the frame that
-was explained, with its own map) or "live" (the newest frame with the newest map).
+Rule 10 of the design: images are row-major uint8 shown with explicit levels. The
+overlay is blended before it reaches Qt (`vgv_core.render.blend_heat`, OpenCV), so Qt
+draws one opaque image per panel: Qt's painting holds the interpreter lock, OpenCV's
+blending does not, and the model's worker thread needs that lock for its Python. A
+colour scale beside the video says which colour is the map's peak. A caption says
+which frame is shown: "synchronised" (exactly the frame that was explained, with its
+own map) or "live" (the newest frame with the newest map).
 """
 
 from __future__ import annotations
@@ -13,24 +15,15 @@ import cv2
 import numpy as np
 import pyqtgraph as pg
 
-from vgv_core.render import colormap_lut
+from vgv_core.render import HeatStyle, blend_heat, colormap_lut
+from vgv_core.render.blend import colored_heat
 
 OVERLAY = "overlay"
 SIDE_BY_SIDE = "side by side"
 LAYOUTS = (OVERLAY, SIDE_BY_SIDE)
+PANELS = ("frame", "overlay", "heatmap")
 LEVELS = (0, 255)
-FULLY_VISIBLE_FROM = 64  # map values from here up are drawn at the full opacity
-
-
-def rgb_lut(colormap: str) -> np.ndarray:
-    """(256, 3) uint8 RGB table for ``colormap`` (vgv_core's tables are BGR)."""
-    return np.ascontiguousarray(colormap_lut(colormap).numpy()[:, ::-1])
-
-
-def fading_lut(colormap: str) -> np.ndarray:
-    """(256, 4) uint8 RGBA table: ``colormap`` with alpha rising from 0 to 255 at FULLY_VISIBLE_FROM."""
-    alpha = np.clip(np.arange(256) * 255 / FULLY_VISIBLE_FROM, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(np.column_stack([rgb_lut(colormap), alpha]))
+SCALE_WIDTH = 14  # pixels of the colour scale's bar
 
 
 def _image_box() -> pg.ViewBox:
@@ -39,23 +32,29 @@ def _image_box() -> pg.ViewBox:
     return box
 
 
+def colour_scale(style: HeatStyle) -> pg.ColorBarItem:
+    """A fixed bar from 0 (cold) to the map's peak in the style's colours."""
+    colours = colormap_lut(style.colormap).numpy()[:, ::-1]  # BGR -> RGB
+    colormap = pg.ColorMap(np.linspace(0, 1, len(colours)), colours)
+    bar = pg.ColorBarItem(values=(0, 1), colorMap=colormap, interactive=False, width=SCALE_WIDTH,
+                          label="heat (1 = the map's peak)")
+    bar.getAxis("right").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "peak")]])
+    return bar
+
+
 class VideoView(pg.GraphicsLayoutWidget):
-    def __init__(self, colormap: str = "jet", opacity: float = 0.4) -> None:
+    def __init__(self, style: HeatStyle = HeatStyle()) -> None:
         super().__init__()
         self.caption = pg.LabelItem(justify="left", color="#dddddd")
-        self._boxes = {name: _image_box() for name in ("frame", "overlay", "heatmap")}
-        self._frames = {name: pg.ImageItem(axisOrder="row-major", levels=LEVELS) for name in ("frame", "overlay")}
-        self._heats = {name: pg.ImageItem(axisOrder="row-major", levels=LEVELS) for name in ("overlay", "heatmap")}
-        for name, item in self._frames.items():
-            self._boxes[name].addItem(item)
-        for name, item in self._heats.items():
-            item.setZValue(1)
+        self._boxes = {name: _image_box() for name in PANELS}
+        self._images = {name: pg.ImageItem(axisOrder="row-major", levels=LEVELS) for name in PANELS}
+        for name, item in self._images.items():
             self._boxes[name].addItem(item)
         self._size: tuple[int, int] | None = None
-        self.frame_rgb: np.ndarray | None = None  # the frame on screen, RGB
+        self.frame_bgr: np.ndarray | None = None  # the frame on screen, as given
+        self.style = style
+        self.scale_bar = colour_scale(style)
         self.layout_name = OVERLAY
-        self.set_colormap(colormap)
-        self.set_opacity(opacity)
         self.set_layout(OVERLAY)
 
     @property
@@ -67,36 +66,34 @@ class VideoView(pg.GraphicsLayoutWidget):
         """OVERLAY: one panel; SIDE_BY_SIDE: frame | overlay | heatmap."""
         self.layout_name = name
         self.ci.clear()
-        panels = ("overlay",) if name == OVERLAY else ("frame", "overlay", "heatmap")
-        self.ci.addItem(self.caption, row=0, col=0, colspan=len(panels))
+        panels = ("overlay",) if name == OVERLAY else PANELS
+        self.ci.addItem(self.caption, row=0, col=0, colspan=len(panels) + 1)
         for col, panel in enumerate(panels):
             self.ci.addItem(self._boxes[panel], row=1, col=col)
+        self.ci.addItem(self.scale_bar, row=1, col=len(panels))
 
-    def set_opacity(self, opacity: float) -> None:
-        self.opacity = opacity
-        self._heats["overlay"].setOpacity(opacity)
-
-    def set_colormap(self, colormap: str) -> None:
-        self.colormap = colormap
-        self._heats["overlay"].setLookupTable(fading_lut(colormap))
-        self._heats["heatmap"].setLookupTable(rgb_lut(colormap))
+    def set_style(self, style: HeatStyle) -> None:
+        """Draw with ``style`` from the next frame on."""
+        if style.colormap != self.style.colormap:
+            self.scale_bar.setColorMap(colour_scale(style).colorMap())
+        self.style = style
 
     def set_caption(self, text: str) -> None:
         self.caption.setText(text)
 
     def show_frame(self, frame_bgr: np.ndarray, heatmap: np.ndarray | None) -> None:
         """Show a BGR frame (a fresh array, never a ring slot) and its uint8 map at any size."""
-        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
-        self.frame_rgb = rgb
-        for item in self._frames.values():
-            item.setImage(rgb, levels=LEVELS, autoLevels=False)
-        height, width = rgb.shape[:2]
-        if heatmap is None:
-            heat = np.zeros((height, width), np.uint8)
-        else:
-            heat = cv2.resize(heatmap, (width, height), interpolation=cv2.INTER_LINEAR)
-        for item in self._heats.values():
-            item.setImage(heat, levels=LEVELS, autoLevels=False)
+        self.frame_bgr = frame_bgr
+        height, width = frame_bgr.shape[:2]
+        if heatmap is not None and heatmap.shape != (height, width):
+            heatmap = cv2.resize(heatmap, (width, height), interpolation=cv2.INTER_LINEAR)
+        shown = {"overlay": frame_bgr if heatmap is None else blend_heat(frame_bgr, heatmap, self.style)}
+        if self.layout_name == SIDE_BY_SIDE:
+            shown["frame"] = frame_bgr
+            shown["heatmap"] = colored_heat(heatmap if heatmap is not None else np.zeros((height, width), np.uint8),
+                                            self.style.colormap)
+        for name, image in shown.items():
+            self._images[name].setImage(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), levels=LEVELS, autoLevels=False)
         if self._size != (height, width):
             self._size = (height, width)
             for box in self._boxes.values():

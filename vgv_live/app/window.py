@@ -39,6 +39,11 @@ from vgv_live.config import LiveConfig
 from vgv_live.result import Result
 
 DISPLAY_INTERVAL_MS = 16  # ~60 Hz: the display pulls at this rate, whatever the worker does
+# Every paint holds the interpreter lock that the worker's Python needs, so the window
+# paints only what a viewer can follow: the video when a new frame arrives (a new map
+# rides along with the next frame) and the plots at PLOT_INTERVAL_S.
+PLOT_INTERVAL_S = 0.1
+STILL_FRAME_S = 0.1  # a new map on a frame that stays (paused, stalled source) is drawn after this
 STATUS_INTERVAL_S = 0.25
 DEFAULT_SIZE = (1280, 800)
 CLOSE_TIMEOUT_S = 2.0
@@ -61,6 +66,9 @@ class MainWindow(QMainWindow):
         self.meter = DisplayMeter()
         self.shown: tuple[int, int] = (-1, -1)  # (frame id, result seq) on screen
         self._plotted_seq = -1
+        self._next_plot = 0.0
+        self._unplotted: Result | None = None
+        self._drawn_at = 0.0
         self._thresholds = dict(config.thresholds)  # label -> probability, kept across models
         self._redraw = False
         self._reported: str | None = None
@@ -106,7 +114,7 @@ class MainWindow(QMainWindow):
         self.snapshot_action = self._action("Snapshot", "S", self.snapshot)
 
     def _build_widgets(self) -> None:
-        self.view = VideoView(self.config.colormap, self.config.alpha)
+        self.view = VideoView(self.config.style)
         self.replay_bar = ReplayBar()
         self.replay_bar.hide()
         file_actions = (self.back_action, self.forward_action, self.faster_action, self.slower_action)
@@ -162,8 +170,8 @@ class MainWindow(QMainWindow):
         panel.hop.valueChanged.connect(lambda hop: self._tell(lambda s: s.set_hop(hop)))
         panel.layout_mode.currentTextChanged.connect(self._set_layout)
         panel.sync_mode.currentTextChanged.connect(self._request_redraw)
-        panel.opacity.valueChanged.connect(lambda value: self._view_change(self.view.set_opacity, value / 100))
-        panel.colormap.currentTextChanged.connect(lambda name: self._view_change(self.view.set_colormap, name))
+        for choice in (panel.opacity.valueChanged, panel.colormap.currentTextChanged, panel.blend.currentTextChanged):
+            choice.connect(self._restyle)
         panel.thresholds.thresholdsChanged.connect(self._set_thresholds)
         self.events.eventChosen.connect(self._show_event)
 
@@ -172,11 +180,17 @@ class MainWindow(QMainWindow):
         self.panel.hop.setValue(config.hop)
         self.panel.opacity.setValue(round(config.alpha * 100))
         self.panel.colormap.setCurrentText(config.colormap)
+        self.panel.blend.setCurrentText(config.blend)
 
     def _choices(self) -> dict:
         panel = self.panel
         return {"layout": panel.layout_mode, "show": panel.sync_mode, "opacity": panel.opacity,
-                "colormap": panel.colormap}
+                "colormap": panel.colormap, "blend": panel.blend}
+
+    @property
+    def problem(self) -> str | None:
+        """The error on the banner, if any."""
+        return self._reported
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -193,7 +207,7 @@ class MainWindow(QMainWindow):
         return replace(
             self.config, method=panel.method.currentText(), hop=panel.hop.value(),
             target=None if panel.target_index() is None else panel.target.currentText(),
-            alpha=panel.opacity.value() / 100, colormap=panel.colormap.currentText(),
+            alpha=panel.opacity.value() / 100, colormap=panel.colormap.currentText(), blend=panel.blend.currentText(),
             record=None, thresholds={},
         )
 
@@ -221,6 +235,7 @@ class MainWindow(QMainWindow):
         set_checked_quietly(self.record_action, session.record.recording is not None)
         self.events.clear()
         self._plotted_seq = -1
+        self._unplotted = None
         self.shown = (-1, -1)
         self._reported = None
         self._t0 = time.monotonic()
@@ -260,6 +275,8 @@ class MainWindow(QMainWindow):
             drew = self._show_video(session, result)
             if result is not None and result.seq != self._plotted_seq:
                 self._show_result(result)
+        if self._unplotted is not None and time.monotonic() >= self._next_plot:
+            self._redraw_plots()
         for notice in session.events.drain():
             self.events.add(notice, session.file_index(notice.frame_id))
         timeline_error = self.replay.follow(session, self.shown[0]) if session.player is not None else None
@@ -272,7 +289,7 @@ class MainWindow(QMainWindow):
         synchronised = self.panel.sync_mode.currentText() == SYNCHRONISED and result is not None
         seq = result.seq if result is not None else -1
         frame_id = int(result.frame_ids[-1]) if synchronised else session.newest_frame_id
-        if frame_id < 0 or ((frame_id, seq) == self.shown and not self._redraw):
+        if frame_id < 0 or not self._worth_drawing(frame_id, seq, synchronised):
             return False
         window = session.frame(frame_id)
         if window is None and synchronised:  # the explained frame already left the ring: show the newest
@@ -284,10 +301,18 @@ class MainWindow(QMainWindow):
         self.view.show_frame(window.frames[0], heatmap)
         explained = None if result is None else self._frame_number(session, int(result.frame_ids[-1]))
         self.view.set_caption(caption(self._frame_number(session, frame_id), result, explained, synchronised))
+        if frame_id != self.shown[0]:
+            self.meter.frame_shown()
         self.shown = (frame_id, seq)
         self._redraw = False
-        self.meter.frame_shown()
+        self._drawn_at = time.monotonic()
         return True
+
+    def _worth_drawing(self, frame_id: int, seq: int, synchronised: bool) -> bool:
+        if self._redraw or frame_id != self.shown[0]:
+            return True
+        new_map = seq != self.shown[1]
+        return new_map and (synchronised or time.monotonic() - self._drawn_at >= STILL_FRAME_S)
 
     @staticmethod
     def _frame_number(session: Session, frame_id: int) -> int:
@@ -296,8 +321,15 @@ class MainWindow(QMainWindow):
         return frame_id if index is None else index
 
     def _show_result(self, result: Result) -> None:
+        """Each result shown joins the confidence history; the plots are redrawn at PLOT_INTERVAL_S."""
         self._plotted_seq = result.seq
         self.conf_plot.add(float(result.timestamps[-1]) - self._t0, result.probs)
+        self._unplotted = result
+
+    def _redraw_plots(self) -> None:
+        result, self._unplotted = self._unplotted, None
+        self._next_plot = time.monotonic() + PLOT_INTERVAL_S
+        self.conf_plot.redraw()
         self.topk.update_result(result)
         self.importance.update_result(result)
 
@@ -335,8 +367,8 @@ class MainWindow(QMainWindow):
     def _request_redraw(self, *_: object) -> None:
         self._redraw = True
 
-    def _view_change(self, apply: Callable, value: object) -> None:
-        apply(value)
+    def _restyle(self, *_: object) -> None:
+        self.view.set_style(self.panel.style())
         self._redraw = True
 
     def _set_layout(self, name: str) -> None:
