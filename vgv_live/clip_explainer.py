@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 import torch
@@ -32,6 +32,24 @@ def reduced_size(frame_size: tuple[int, int], long_side: int) -> tuple[int, int]
     height, width = frame_size
     scale = min(1.0, long_side / max(height, width))
     return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+class LiveExplainer(Protocol):
+    """What the worker runs: a ClipExplainer, or the window's ProcessExplainer."""
+
+    model: VideoModel
+    method: str
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+
+    def warm_up(self) -> None: ...
+
+    def explain_windows(
+        self, windows: Sequence[tuple[np.ndarray, Sequence[int] | None]], target: int | None = None
+    ) -> list[ClipExplanation]: ...
+
+    def close(self) -> None: ...
 
 
 class ClipExplainer:
@@ -59,6 +77,9 @@ class ClipExplainer:
         """One pass on a blank clip: the first call pays one-off costs that would skew latency."""
         spec = self.model.spec
         self(np.zeros((spec.clip_len, spec.crop_size, spec.crop_size, 3), np.uint8))
+
+    def close(self) -> None:
+        """Nothing to free: the model is the caller's."""
 
     def __call__(
         self, frames: np.ndarray, target: int | None = None, frame_ids: Sequence[int] | None = None

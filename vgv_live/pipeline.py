@@ -12,7 +12,7 @@ import time
 from vgv_core import VideoModel
 from vgv_core.render import HeatStyle
 from vgv_live.capture import ENDED, ERROR, CaptureOptions, CaptureThread
-from vgv_live.clip_explainer import ClipExplainer
+from vgv_live.clip_explainer import ClipExplainer, LiveExplainer
 from vgv_live.result import Result
 from vgv_live.ring import FrameRing, Window, window_span
 from vgv_live.sink_pump import SinkPump
@@ -43,7 +43,7 @@ class LivePipeline:
     def __init__(
         self,
         source: Source,
-        explainer: ClipExplainer,
+        explainer: LiveExplainer,
         capture_options: CaptureOptions,
         worker_options: WorkerOptions,
         sinks: list[Sink] = (),

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vgv_core.errors import VGVError
-from vgv_live.clip_explainer import ClipExplainer
+from vgv_live.clip_explainer import LiveExplainer
 from vgv_live.publish import LatestSlot, Subscription
 from vgv_live.result import Result, Timings
 from vgv_live.ring import FrameRing, Window, window_span
@@ -51,7 +51,7 @@ class WorkerOptions:
 
 
 class ExplainWorker(threading.Thread):
-    def __init__(self, ring: FrameRing, explainer: ClipExplainer, options: WorkerOptions = WorkerOptions()) -> None:
+    def __init__(self, ring: FrameRing, explainer: LiveExplainer, options: WorkerOptions = WorkerOptions()) -> None:
         super().__init__(name="vgv-explain", daemon=True)
         if options.hop < 1 or options.batch < 1:
             raise ValueError("hop and batch must be >= 1")
@@ -107,6 +107,7 @@ class ExplainWorker(threading.Thread):
         except RuntimeError as exc:  # torch: out of memory, a layer refusing the input size, ...
             self.error = f"the model failed on a window: {exc}".splitlines()[0]
         finally:
+            self.explainer.close()
             self.ready.set()
             for subscription in self._subscriptions:
                 subscription.close()

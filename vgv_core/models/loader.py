@@ -72,13 +72,18 @@ def load_model(
     ``weights``) is loaded strictly with ``weights_only=True``.
     """
     spec, weights = _resolve_spec(str(name_or_spec), num_classes, checkpoint, labels)
-    info = arch_info(spec.arch)
-    net = info.build(spec.num_classes, spec.clip_len, spec.crop_size, **spec.arch_kwargs)
+    net = build_net(spec)
     if weights is not None:
         load_checkpoint(net, weights)
-    net.vgv_spec = spec  # lets Explainer find the target layer without being told
     target = resolve_device(device)
     return VideoModel(net=net.eval().to(target), spec=spec, device=target)
+
+
+def build_net(spec: ModelSpec) -> nn.Module:
+    """The spec's architecture with fresh weights, in training mode on the CPU."""
+    net = arch_info(spec.arch).build(spec.num_classes, spec.clip_len, spec.crop_size, **spec.arch_kwargs)
+    net.vgv_spec = spec  # lets Explainer find the target layer without being told
+    return net
 
 
 def _resolve_spec(

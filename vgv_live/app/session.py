@@ -1,10 +1,11 @@
 """Session: one source explained by one model, as the window runs it.
 
-Builds the engine's LivePipeline with a TunableExplainer and the window's two sinks
-(RecordSwitch, EventFeed). For a video file the pipeline's CaptureThread is replaced by
-a ReplayPlayer (seek, pause, steps, speed) and a TimelineJob computes the whole-file
-confidence on its own copy of the network, in the worker's idle time. Everything starts and stops here; the
-window only reads results and frames (fresh copies) and sends requests.
+Builds the engine's LivePipeline with a tunable explainer (in a child process on the CPU)
+and the window's two sinks (RecordSwitch, EventFeed). For a video file the pipeline's
+CaptureThread is replaced by a ReplayPlayer (seek, pause, steps, speed) and a TimelineJob
+computes the whole-file confidence on its own copy of the network, in the worker's idle
+time. Everything starts and stops here; the window only reads results and frames (fresh
+copies) and sends requests.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vgv_core import VideoModel
+from vgv_core.models.registry import is_shipped
 from vgv_live.app.event_feed import EventFeed
 from vgv_live.app.layer_choices import spatial_layers
 from vgv_live.app.record_switch import RecordSwitch
@@ -24,12 +26,15 @@ from vgv_live.app.timeline_job import TimelineJob
 from vgv_live.app.tunable_explainer import TunableExplainer
 from vgv_live.capture import CaptureOptions
 from vgv_live.config import LiveConfig
+from vgv_live.explainer_process import ProcessExplainer
+from vgv_live.headless import default_threads
 from vgv_live.pipeline import LivePipeline
 from vgv_live.result import Result
 from vgv_live.ring import Window
 from vgv_live.sources import Source
 from vgv_live.stats import StatsSnapshot
 from vgv_live.worker import WorkerOptions
+
 
 @dataclass(frozen=True)
 class Outputs:
@@ -48,7 +53,7 @@ class Session:
         self.source = source
         self.model = model
         self.layers: tuple[str, ...] = ()  # found by start()
-        self.explainer = TunableExplainer(model, config.method, config.map_size, config.exact)
+        self.explainer = window_explainer(config, model)
         self.record = RecordSwitch(config.record)
         events_folder = Path(config.events) if config.events else outputs.events / time.strftime("%Y%m%d-%H%M%S")
         thresholds = {spec.label_index(label): prob for label, prob in config.thresholds.items()}
@@ -136,6 +141,16 @@ class Session:
     def set_hop(self, hop: int) -> None:
         worker = self.pipeline.worker
         worker.options = replace(worker.options, hop=max(1, hop))  # read by the worker at its next wait
+
+
+def window_explainer(config: LiveConfig, model: VideoModel) -> ProcessExplainer | TunableExplainer:
+    """On the CPU, a child process, so that the GUI's share of the interpreter lock does not
+    slow the model; on CUDA the worker thread mostly waits on the device, in-process. An
+    architecture registered at run time stays in-process: a child could not rebuild it."""
+    if model.device.type == "cpu" and is_shipped(model.spec.arch):
+        return ProcessExplainer(model, config.method, config.map_size, config.exact,
+                                config.threads or default_threads())
+    return TunableExplainer(model, config.method, config.map_size, config.exact)
 
 
 def capture_options(config: LiveConfig) -> CaptureOptions:
