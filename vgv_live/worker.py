@@ -65,6 +65,7 @@ class ExplainWorker(threading.Thread):
         self.rate = RateMeter()
         self.latency = LatencyWindow()
         self.results = 0
+        self.looked_elsewhere = 0  # results flagged by the attention guard
         self.error: str | None = None
         self._subscriptions: list[Subscription[Result]] = []
         self._target = options.target
@@ -190,8 +191,11 @@ class ExplainWorker(threading.Thread):
                 method=self.explainer.method,
                 maps=clip.maps,
                 timings=Timings(wait_s, clip.preprocess_s, clip.explain_s, taken, done),
+                attention_in_region=clip.attention_in_region,
+                looked_elsewhere=clip.looked_elsewhere,
             )
             self.results += 1
+            self.looked_elsewhere += result.looked_elsewhere
             self.rate.tick(done)
             self.latency.add(result.latency_s)
             self.latest.put(result)

@@ -1,9 +1,13 @@
 """VideoView: the frame with its heatmap over it, or side by side: frame | overlay | heatmap.
 
-Rule 10 of the design: images are row-major uint8 shown with explicit levels. The
-overlay is blended before it reaches Qt (`vgv_core.render.blend_heat`, OpenCV), so Qt
-draws one opaque image per panel: Qt's painting holds the interpreter lock, OpenCV's
-blending does not, and the model's worker thread needs that lock for its Python. A
+Rule 10 of the design: images are row-major uint8 and never auto-levelled. For uint8
+colour images pyqtgraph's levels are left unset, which means the full range 0..255: with
+levels given, even (0, 255), pyqtgraph rescales every pixel in numpy on each frame (5 ms
+of a 1280x720 frame's GUI tick). The overlay is blended before it reaches Qt
+(`vgv_core.render.blend_heat`, OpenCV), at the size the panel has on screen, not the
+source's: a 1280x720 frame shown in a smaller panel is scaled down first, so the blend,
+the colour conversion and Qt's drawing touch only the pixels that are seen. Scene
+coordinates stay the source's pixels (each image item spans the full frame). A
 colour scale beside the video says which colour is the map's peak. A caption says
 which frame is shown: "synchronised" (exactly the frame that was explained, with its
 own map) or "live" (the newest frame with the newest map).
@@ -22,7 +26,6 @@ OVERLAY = "overlay"
 SIDE_BY_SIDE = "side by side"
 LAYOUTS = (OVERLAY, SIDE_BY_SIDE)
 PANELS = ("frame", "overlay", "heatmap")
-LEVELS = (0, 255)
 SCALE_WIDTH = 14  # pixels of the colour scale's bar
 
 
@@ -47,7 +50,7 @@ class VideoView(pg.GraphicsLayoutWidget):
         super().__init__()
         self.caption = pg.LabelItem(justify="left", color="#dddddd")
         self._boxes = {name: _image_box() for name in PANELS}
-        self._images = {name: pg.ImageItem(axisOrder="row-major", levels=LEVELS) for name in PANELS}
+        self._images = {name: pg.ImageItem(axisOrder="row-major") for name in PANELS}
         for name, item in self._images.items():
             self._boxes[name].addItem(item)
         self._size: tuple[int, int] | None = None
@@ -85,16 +88,29 @@ class VideoView(pg.GraphicsLayoutWidget):
         """Show a BGR frame (a fresh array, never a ring slot) and its uint8 map at any size."""
         self.frame_bgr = frame_bgr
         height, width = frame_bgr.shape[:2]
-        if heatmap is not None and heatmap.shape != (height, width):
-            heatmap = cv2.resize(heatmap, (width, height), interpolation=cv2.INTER_LINEAR)
-        shown = {"overlay": frame_bgr if heatmap is None else blend_heat(frame_bgr, heatmap, self.style)}
+        size = self._on_screen_size(width, height)
+        frame = frame_bgr if size == (width, height) else cv2.resize(frame_bgr, size, interpolation=cv2.INTER_LINEAR)
+        if heatmap is not None and heatmap.shape[::-1] != size:
+            heatmap = cv2.resize(heatmap, size, interpolation=cv2.INTER_LINEAR)
+        shown = {"overlay": frame if heatmap is None else blend_heat(frame, heatmap, self.style)}
         if self.layout_name == SIDE_BY_SIDE:
-            shown["frame"] = frame_bgr
-            shown["heatmap"] = colored_heat(heatmap if heatmap is not None else np.zeros((height, width), np.uint8),
+            shown["frame"] = frame
+            shown["heatmap"] = colored_heat(heatmap if heatmap is not None else np.zeros(size[::-1], np.uint8),
                                             self.style.colormap)
         for name, image in shown.items():
-            self._images[name].setImage(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), levels=LEVELS, autoLevels=False)
+            item = self._images[name]
+            item.setImage(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), autoLevels=False)
+            item.setRect(0, 0, width, height)
         if self._size != (height, width):
             self._size = (height, width)
             for box in self._boxes.values():
                 box.setRange(xRange=(0, width), yRange=(0, height), padding=0)
+
+    def _on_screen_size(self, width: int, height: int) -> tuple[int, int]:
+        """(w, h) of a ``width`` x ``height`` frame in its panel, in device pixels; never larger."""
+        panel = self.overlay_box.size()  # scene units are the widget's pixels
+        ratio = self.devicePixelRatioF()
+        scale = min(1.0, panel.width() * ratio / width, panel.height() * ratio / height)
+        if scale <= 0:  # not laid out yet
+            return width, height
+        return max(1, round(width * scale)), max(1, round(height * scale))
