@@ -18,7 +18,7 @@ import torch
 
 from vgv_core import VideoModel, load_model
 from vgv_core.batching import default_window_batch
-from vgv_core.assets import named_regions
+from vgv_core.shipped import named_regions
 from vgv_core.attention import AttentionGuard
 from vgv_core.errors import VideoError
 from vgv_core.regions import load_regions

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from live_support import run_cli
-from vgv_core.assets import assets_dir
+from vgv_core.shipped import assets_dir
 
 MIRROR = {"left_bulb": "right_bulb", "right_bulb": "left_bulb",
           "left_headlight": "right_headlight", "right_headlight": "left_headlight"}

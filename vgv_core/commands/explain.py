@@ -30,7 +30,7 @@ from vgv_core.explain import Explainer
 from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_core.explain.methods import METHODS, validate_methods
 from vgv_core.models import ModelSpec, load_model
-from vgv_core.assets import named_input
+from vgv_core.shipped import named_input
 from vgv_core.offline.job import Options, OutputPaths, Selection, VideoOutcome, explain_video
 from vgv_core.offline.sink import Look
 from vgv_core.offline.window_explainer import WindowExplainer

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from vgv_core.assets import DEMO, demo_spec_path
+from vgv_core.shipped import DEMO, demo_spec_path
 from vgv_core.errors import ModelError
 from vgv_core.models.checkpoint import load_checkpoint
 from vgv_core.models.registry import ARCHS, arch_info
