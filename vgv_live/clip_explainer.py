@@ -18,6 +18,7 @@ from vgv_core import Explainer, Preprocessor, VideoModel
 from vgv_core.attention import AttentionGuard
 from vgv_core.clip_buffer import DeviceClipBuffer
 from vgv_core.explain.methods import validate_methods
+from vgv_core.window_geometry import window_span
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class ClipExplainer:
         self.map_long_side = map_long_side
         self.guard = guard
         self._preprocess = Preprocessor(model.spec, model.device)
-        span = (model.spec.clip_len - 1) * model.spec.frame_stride + 1
+        span = window_span(model.spec.clip_len, model.spec.frame_stride)
         self._frames_on_device = DeviceClipBuffer(self._preprocess, capacity=2 * span)
         self._explainer = Explainer(model.net, exact=exact)
 

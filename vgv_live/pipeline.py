@@ -13,10 +13,11 @@ from vgv_core import VideoModel
 from vgv_core.attention import AttentionGuard
 from vgv_core.regions import Regions
 from vgv_core.render import HeatStyle
+from vgv_core.window_geometry import window_span
 from vgv_live.capture import ENDED, ERROR, CaptureOptions, CaptureThread
 from vgv_live.clip_explainer import ClipExplainer, LiveExplainer
 from vgv_live.result import Result
-from vgv_live.ring import FrameRing, Window, window_span
+from vgv_live.ring import FrameRing, Window
 from vgv_live.sink_pump import SinkPump
 from vgv_live.sinks import Sink
 from vgv_live.sources import Source

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vgv_core.errors import VGVError
+from vgv_core.window_geometry import window_span
 from vgv_live.clip_explainer import LiveExplainer
 from vgv_live.publish import LatestSlot, Subscription
 from vgv_live.result import Result, Timings
-from vgv_live.ring import FrameRing, Window, window_span
+from vgv_live.ring import FrameRing, Window
 from vgv_live.stats import LatencyWindow, RateMeter
 
 POLL_S = 0.25  # how often a waiting worker checks for stop

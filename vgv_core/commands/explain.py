@@ -24,13 +24,15 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from vgv_core.attention import AttentionGuard
 from vgv_core.batching import default_window_batch
 from vgv_core.errors import VGVError, VideoError
 from vgv_core.explain import Explainer
 from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_core.explain.methods import METHODS, validate_methods
 from vgv_core.models import ModelSpec, load_model
-from vgv_core.shipped import named_input
+from vgv_core.regions import load_regions
+from vgv_core.shipped import named_input, named_regions
 from vgv_core.offline.job import Options, OutputPaths, Selection, VideoOutcome, explain_video
 from vgv_core.offline.sink import Look
 from vgv_core.offline.window_explainer import WindowExplainer
@@ -76,6 +78,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     explain.add_argument("--start", type=float, default=0.0, metavar="S", help="first second to explain")
     explain.add_argument("--end", type=float, metavar="S", help="explain up to this second")
     explain.add_argument("--max-frames", type=int, metavar="N", help="explain at most N frames")
+    explain.add_argument("--regions", metavar="FILE",
+                         help="attention guard: a regions file ('bay': the bay video's); adds attention_in_region "
+                              "and looked_elsewhere to --csv and looked-elsewhere runs to --json")
     look = parser.add_argument_group("pictures")
     look.add_argument("--colormap", default=DEFAULT_COLORMAP, help=f"one of {', '.join(COLORMAPS)} (default {DEFAULT_COLORMAP})")
     look.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
@@ -105,6 +110,10 @@ def run(args: argparse.Namespace) -> int:
     videos, several = discover(inputs)
     plans = [(video, output_paths(video, args, several)) for video in videos]
     engine, settings = _engine(args, method)
+    if args.regions is not None:
+        labels = engine.spec.labels
+        options = replace(options, guard=AttentionGuard(load_regions(named_regions(args.regions), labels), labels))
+        settings["regions"] = str(named_regions(args.regions))
     if several:
         _prepare_folders(args)
     return _explain_all(plans, engine, options, settings, several)
