@@ -1,8 +1,9 @@
 """What ships inside the package (vgv_core/assets), and the names that stand for it.
 
 ``demo`` names the demo model (its spec) and the demo video; ``bay`` names the bay video
-(one parked car, vgv_core.demo.bay) and, given to ``--regions``, the bay's regions file.
-A file of that name in the working folder wins over the shipped one.
+(one parked car, vgv_core.demo.bay) and, given to ``--regions``, the bay's regions file,
+which is also what the bay video is guarded by when no regions are given. A file of
+that name in the working folder wins over the shipped one.
 """
 
 from __future__ import annotations
@@ -44,3 +45,12 @@ def named_regions(text: str) -> Path:
 def _named(text: str, names: dict[str, str]) -> Path:
     path = Path(text).expanduser()
     return assets_dir() / "demo" / names[text] if text in names and not path.exists() else path
+
+
+def shipped_regions_of(video: str | Path) -> Path | None:
+    """The regions file that ships with a shipped video (the bay's), or None for any other video."""
+    for name, regions in NAMED_REGIONS.items():
+        shipped = assets_dir() / "demo" / NAMED_VIDEOS[name]
+        if Path(video).resolve() == shipped.resolve():
+            return assets_dir() / "demo" / regions
+    return None

@@ -6,7 +6,7 @@ demo's guided_gradcam made 17.7 explanations/s in the window against 27.0 headle
 (docs/performance.md). A child process has a lock of its own. It holds a TunableExplainer
 on its copy of the model; each window's frames reach it through shared memory, requests
 and results through a pipe. This side offers what the worker and the window use:
-``method``, ``layer``, ``notice``, ``labels``, ``request``, ``warm_up``,
+``method``, ``layer``, ``notice``, ``labels``, ``request``, ``set_guard``, ``warm_up``,
 ``explain_windows``, ``close``.
 """
 
@@ -23,6 +23,7 @@ import torch
 import torch.multiprocessing
 
 from vgv_core import VideoModel
+from vgv_core.attention import AttentionGuard
 from vgv_core.errors import VGVError
 from vgv_core.explain.layer_tap import resolve_layer
 from vgv_core.explain.methods import validate_methods
@@ -30,19 +31,21 @@ from vgv_core.models.loader import build_net
 from vgv_core.models.spec import ModelSpec
 from vgv_live.clip_explainer import ClipExplanation
 
-STOP_WAIT_S = 2.0  # how long close() waits for the child before it is terminated
+STOP_WAIT_S = 0.5  # how long close() waits for the child to end by itself, then for SIGTERM, before SIGKILL
 
 
 class ProcessExplainer:
-    def __init__(self, model: VideoModel, method: str, map_long_side: int, exact: bool, threads: int) -> None:
+    def __init__(self, model: VideoModel, method: str, map_long_side: int, exact: bool, threads: int,
+                 guard: AttentionGuard | None = None) -> None:
         (self.method,) = validate_methods(method)
         self.model = model
         named_layer = resolve_layer(model.net, None)
         self.layer: str | None = named_layer[0] if named_layer else None
         self.notice: str | None = None  # why the child refused the last request
-        self._settings = (method, map_long_side, exact, threads)
+        self._settings = (method, map_long_side, exact, threads, guard)
         self._lock = threading.Lock()
         self._requested: tuple[str | None, str | None] | None = None
+        self._requested_guard: tuple[AttentionGuard | None] | None = None  # a 1-tuple: None is a valid guard
         self._process: torch.multiprocessing.Process | None = None
         self._connection: Connection | None = None
         self._frames: SharedMemory | None = None
@@ -58,6 +61,11 @@ class ProcessExplainer:
         with self._lock:
             previous = self._requested or (None, None)
             self._requested = (method or previous[0], layer or previous[1])
+
+    def set_guard(self, guard: AttentionGuard | None) -> None:
+        """Measure attention with ``guard`` (None: not at all) from the next window on."""
+        with self._lock:
+            self._requested_guard = (guard,)
 
     def warm_up(self) -> None:
         """Start the child; returns once the child's model has made its first pass."""
@@ -83,8 +91,9 @@ class ProcessExplainer:
         ids = [None if frame_ids is None else [int(i) for i in frame_ids] for _, frame_ids in windows]
         with self._lock:
             requested, self._requested = self._requested, None
+            guard, self._requested_guard = self._requested_guard, None
         explanations, self.method, self.layer, self.notice = self._receive(
-            (self._frames.name, shape, ids, target, requested))
+            (self._frames.name, shape, ids, target, requested, guard))
         return explanations
 
     def close(self) -> None:
@@ -97,10 +106,11 @@ class ProcessExplainer:
             self._connection.close()
             self._connection = None
         if self._process is not None:
-            self._process.join(STOP_WAIT_S)
-            if self._process.is_alive():
-                self._process.terminate()
+            for end in (lambda: None, self._process.terminate, self._process.kill):  # asked already, then signals
+                end()
                 self._process.join(STOP_WAIT_S)
+                if not self._process.is_alive():
+                    break
             self._process = None
         self._free_frames()
 
@@ -139,22 +149,24 @@ class ProcessExplainer:
 
 
 def serve(connection: Connection, model: tuple[ModelSpec, bytes, str], method: str, map_long_side: int,
-          exact: bool, threads: int) -> None:
+          exact: bool, threads: int, guard: AttentionGuard | None) -> None:
     """The child: rebuild the model, warm up, then explain what the parent sends until it sends None."""
     from vgv_live.app.tunable_explainer import TunableExplainer
 
     torch.set_num_threads(threads)
     frames: SharedMemory | None = None
     try:
-        explainer = TunableExplainer(rebuilt(*model), method, map_long_side, exact)
+        explainer = TunableExplainer(rebuilt(*model), method, map_long_side, exact, guard)
         explainer.warm_up()
         connection.send(("ready",))
         while (message := connection.recv()) is not None:
-            name, shape, ids, target, requested = message
+            name, shape, ids, target, requested, guard = message
             if frames is None or frames.name != name:
                 frames = attached(name, frames)
             if requested is not None:
                 explainer.request(*requested)
+            if guard is not None:
+                explainer.set_guard(*guard)
             windows = np.ndarray(shape, np.uint8, frames.buf)
             explanations = explainer.explain_windows(list(zip(windows, ids)), target)
             connection.send(("done", explanations, explainer.method, explainer.layer, explainer.notice))

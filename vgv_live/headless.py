@@ -17,11 +17,11 @@ from typing import TextIO
 import torch
 
 from vgv_core import VideoModel, load_model
-from vgv_core.batching import default_window_batch
-from vgv_core.shipped import named_regions
 from vgv_core.attention import AttentionGuard
+from vgv_core.batching import default_window_batch
 from vgv_core.errors import VideoError
 from vgv_core.regions import load_regions
+from vgv_core.shipped import named_regions, shipped_regions_of
 from vgv_live.capture import ERROR, RUNNING, CaptureOptions
 from vgv_live.config import LiveConfig
 from vgv_live.pipeline import LivePipeline
@@ -48,7 +48,7 @@ def run_headless(config: LiveConfig, log: TextIO | None = None) -> int:
     torch.set_num_threads(config.threads or default_threads())
     target = model.spec.label_index(config.target) if config.target is not None else None
     thresholds = {model.spec.label_index(label): prob for label, prob in config.thresholds.items()}
-    guard = attention_guard(config, model.spec.labels)
+    guard = attention_guard(config, source, model.spec.labels)
     sinks = build_sinks(config, thresholds, guard)
     pipeline = build_pipeline(config, source, model, target, sinks, guard)
     with stop_on_signals() as stop_requested:
@@ -72,12 +72,13 @@ def default_threads() -> int:
     return max(1, len(os.sched_getaffinity(0)) - 1)
 
 
-def attention_guard(config: LiveConfig, labels: tuple[str, ...]) -> AttentionGuard | None:
-    """The guard of ``config.regions`` (None without): a class counts as confident from its
-    event threshold, where it has one."""
-    if config.regions is None:
+def attention_guard(config: LiveConfig, source: Source, labels: tuple[str, ...]) -> AttentionGuard | None:
+    """The guard of ``config.regions``, or of the regions shipped with the source (the bay
+    video's); None without. A class counts as confident from its event threshold, where it has one."""
+    path = named_regions(config.regions) if config.regions else shipped_regions_of(source.target)
+    if path is None:
         return None
-    return AttentionGuard(load_regions(named_regions(config.regions), labels), labels, config.thresholds)
+    return AttentionGuard(load_regions(path, labels), labels, config.thresholds)
 
 
 def build_sinks(config: LiveConfig, thresholds: dict[int, float], guard: AttentionGuard | None = None) -> list[Sink]:
