@@ -31,3 +31,8 @@ class TargetError(VGVError, ValueError):
 
 class VideoError(VGVError):
     """A video file or stream cannot be opened, decoded or written."""
+
+
+class WriteError(VGVError):
+    """An output could not be written: the disk is full, the file system failed, a writer died.
+    Its message names the file; the command lines end with their write-error code."""

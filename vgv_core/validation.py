@@ -10,7 +10,9 @@ are: none of those pass.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from vgv_core.errors import VGVError
@@ -37,6 +39,27 @@ def number(value: Any, name: str, low: float | None = None, high: float | None =
     return int(value) if integer else float(value)
 
 
+def integer(value: Any, name: str, low: int | None = None, high: int | None = None) -> int:
+    """A whole number within [low, high]."""
+    return int(number(value, name, low, high, integer=True))
+
+
+def boolean(value: Any, name: str) -> bool:
+    """true or false (not 0/1, not "yes")."""
+    if not isinstance(value, bool):
+        raise SettingError(f"{name} must be true or false, got {describe(value)}")
+    return value
+
+
+def numbers(value: Any, name: str, count: int, low: float | None = None, high: float | None = None,
+            low_open: bool = False) -> tuple[float, ...]:
+    """A list of exactly ``count`` finite numbers, each within the range."""
+    items = listing(value, name)
+    if len(items) != count:
+        raise SettingError(f"{name} must be a list of {count} numbers, got {len(items)}")
+    return tuple(number(item, name, low, high, low_open) for item in items)
+
+
 def text(value: Any, name: str) -> str:
     """A non-empty string."""
     if not isinstance(value, str) or not value.strip():
@@ -56,6 +79,21 @@ def listing(value: Any, name: str) -> list[Any]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         raise SettingError(f"{name} must be a list, got {describe(value)}")
     return list(value)
+
+
+def path_name(path: str | Path, name: str) -> Path:
+    """A path whose name is valid UTF-8: others cannot be passed on safely (OpenCV crashes on them)."""
+    try:
+        os.fspath(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise SettingError(f"{name} {shown}: the name is not valid UTF-8; rename the file") from None
+    return Path(path)
+
+
+def optional(check: Callable[..., Any], value: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """None, or what ``check`` makes of ``value``."""
+    return None if value is None else check(value, name, *args, **kwargs)
 
 
 def known_name(value: Any, name: str, known: Iterable[str]) -> str:
@@ -78,7 +116,11 @@ def describe(value: Any) -> str:
 
 def _range_text(low: float | None, high: float | None, low_open: bool) -> str:
     if low is not None and high is not None:
-        return f"{'above' if low_open else 'at least'} {low:g} and at most {high:g}"
+        return f"{'above' if low_open else 'at least'} {_shown(low)} and at most {_shown(high)}"
     if low is not None:
-        return f"{'above' if low_open else 'at least'} {low:g}"
-    return f"at most {high:g}"
+        return f"{'above' if low_open else 'at least'} {_shown(low)}"
+    return f"at most {_shown(high)}"
+
+
+def _shown(bound: float) -> str:
+    return f"{bound:,}" if float(bound).is_integer() and abs(bound) >= 10_000 else f"{bound:g}"

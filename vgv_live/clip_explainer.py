@@ -30,6 +30,7 @@ class ClipExplanation:
     explain_s: float
     attention_in_region: float | None = None  # None: no guard, or the class is bound to no region
     looked_elsewhere: bool = False
+    guard_s: float = 0.0  # of explain_s, the attention guard's measure
 
 
 def reduced_size(frame_size: tuple[int, int], long_side: int) -> tuple[int, int]:
@@ -118,14 +119,17 @@ class ClipExplainer:
         height, width = windows[0][0].shape[1:3]
         maps = self._preprocess.maps_to_frame(explanation.maps[self.method], reduced_size((height, width),
                                                                                           self.map_long_side))
-        targets = explanation.targets.tolist()
+        targets = explanation.targets.tolist()  # waits for the pass: the guard's time is its own
+        guarded = time.monotonic()
         shares = guard.shares(maps, targets, (width, height)) if guard else [None] * len(targets)
+        guard_s = time.monotonic() - guarded
         maps = (maps.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()  # (n, T, h, w)
         probs = explanation.probs.float().cpu().numpy()
         explain_s = time.monotonic() - prepared
         return [
             ClipExplanation(probs[i], target, maps[i], prepared - started, explain_s, shares[i],
-                            guard is not None and guard.looked_elsewhere(target, float(probs[i][target]), shares[i]))
+                            guard is not None and guard.looked_elsewhere(target, float(probs[i][target]), shares[i]),
+                            guard_s)
             for i, target in enumerate(targets)
         ]
 

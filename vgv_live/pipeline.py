@@ -8,6 +8,7 @@ runner and the window both drive one of these.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from vgv_core import VideoModel
 from vgv_core.attention import AttentionGuard
@@ -28,6 +29,18 @@ RESULT_QUEUE = 8  # lossless: the worker waits when the sinks are this many resu
 LIVE_RESULT_QUEUE = 64  # live: results the sinks may lag behind before the oldest are skipped
 LIVE_SLACK_FRAMES = 32  # room for frames arriving while the sinks draw the previous ones
 FALLBACK_FPS = 30.0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a pipeline cannot go on: which part, in one line, and the exit code it calls for."""
+
+    part: str | None  # None for the source: its messages name it
+    message: str
+    code: int
+
+    def line(self) -> str:
+        return f"{self.part} failed: {self.message}" if self.part else self.message
 SINK_FINISH_TIMEOUT_S = 60.0
 
 
@@ -113,9 +126,19 @@ class LivePipeline:
 
     @property
     def error(self) -> str | None:
+        failure = self.failure
+        return failure.message if failure else None
+
+    @property
+    def failure(self) -> Failure | None:
+        """The first part that failed, in the order frames flow through them."""
         if self.capture.state == ERROR:
-            return self.capture.error
-        return self.worker.error or (self.pump.error if self.pump else None)
+            return Failure(None, self.capture.error, self.capture.error_code)
+        if self.worker.error:
+            return Failure("the model", self.worker.error, self.worker.error_code)
+        if self.pump is not None and self.pump.error:
+            return Failure("the outputs", self.pump.error, self.pump.error_code)
+        return None
 
     def latest(self) -> Result | None:
         """The newest result (latest wins), for a display that pulls at its own rate."""

@@ -16,6 +16,7 @@ class Timings:
     explain_s: float  # forward + backward + maps, until the host copy is done
     taken_t: float  # window taken from the ring
     done_t: float  # result published
+    guard_s: float = 0.0  # of explain_s, the attention guard's measure (0 without regions)
 
 
 @dataclass(frozen=True)

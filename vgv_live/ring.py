@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vgv_core.memory_budget import check_fits
 from vgv_core.window_geometry import window_span
 
 
@@ -216,4 +217,8 @@ class FrameRing:
             raise ValueError(f"frames must be (H, W, 3) uint8, got shape {shape}")
         if self._frames is not None:  # a reconnect brought a new resolution: old frames are unusable
             self._first_held = self._next_id
+            self._frames = None
+        height, width = shape[:2]
+        check_fits(self.capacity * height * width * 3, f"a ring of {self.capacity} frames of {width}x{height}",
+                   "lower --ring-frames, or use a smaller source resolution")
         self._frames = np.empty((self.capacity, *shape), np.uint8)

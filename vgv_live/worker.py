@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vgv_core.errors import VGVError
+from vgv_core.exits import EXIT_PART_FAILED, thread_failure
 from vgv_core.window_geometry import window_span
 from vgv_live.clip_explainer import LiveExplainer
 from vgv_live.publish import LatestSlot, Subscription
@@ -68,6 +69,7 @@ class ExplainWorker(threading.Thread):
         self.results = 0
         self.looked_elsewhere = 0  # results flagged by the attention guard
         self.error: str | None = None
+        self.error_code = EXIT_PART_FAILED  # what the command line exits with for self.error
         self._subscriptions: list[Subscription[Result]] = []
         self._target = options.target
         self.ready = threading.Event()  # set once warmed up (or failed): frames may flow
@@ -108,6 +110,8 @@ class ExplainWorker(threading.Thread):
             self.error = str(exc)
         except RuntimeError as exc:  # torch: out of memory, a layer refusing the input size, ...
             self.error = f"the model failed on a window: {exc}".splitlines()[0]
+        except Exception as exc:  # noqa: BLE001 (a bug: it becomes this thread's error, not a traceback)
+            self.error, self.error_code = thread_failure(exc)
         finally:
             self.explainer.close()
             self.ready.set()
@@ -191,7 +195,7 @@ class ExplainWorker(threading.Thread):
                 target=clip.target,
                 method=self.explainer.method,
                 maps=clip.maps,
-                timings=Timings(wait_s, clip.preprocess_s, clip.explain_s, taken, done),
+                timings=Timings(wait_s, clip.preprocess_s, clip.explain_s, taken, done, clip.guard_s),
                 attention_in_region=clip.attention_in_region,
                 looked_elsewhere=clip.looked_elsewhere,
             )

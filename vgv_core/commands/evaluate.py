@@ -36,6 +36,8 @@ from vgv_core.evaluation.sanity import parameter_stages
 from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_core.explain.methods import METHODS
 from vgv_core.models import VideoModel, load_model
+from vgv_core.option_types import whole
+from vgv_core.output_paths import Output, check_outputs
 from vgv_core.progress import Progress
 from vgv_core.regions import load_regions
 from vgv_core.shipped import named_regions
@@ -43,51 +45,39 @@ from vgv_core.shipped import named_regions
 DEFAULTS = BenchmarkConfig()
 
 
-def _count(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return int(text)
-
-
-def _natural(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return int(text)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     model = parser.add_argument_group("model")
     model.add_argument("--model", default="demo", help="registry arch, spec .json, or 'demo' (default)")
     model.add_argument("--checkpoint", metavar="PATH", help="weights to load")
-    model.add_argument("--num-classes", type=_count, help="replace the classification head")
+    model.add_argument("--num-classes", type=whole(1), help="replace the classification head")
     model.add_argument("--layer", help="CAM layer, dotted name (default: the spec's)")
     model.add_argument("--exact", action="store_true", help=EXACT_MODE_HELP)
     model.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    model.add_argument("--threads", type=_count, default=1,
+    model.add_argument("--threads", type=whole(1), default=1,
                        help="torch CPU threads (default 1: threads sharing busy cores stall each other)")
     data = parser.add_argument_group("data")
     data.add_argument("--data", default=SYNTHETIC, help=f"'{SYNTHETIC}' (test bay with masks, default) or a folder of videos")
     data.add_argument("--regions", metavar="FILE",
                       help="with --data FOLDER: a regions file (the attention guard's) whose regions are the ground "
                            "truth of the pointing game and energy in mask, for the class each clip is explained for")
-    data.add_argument("--n", type=_count, default=200, help="clips to evaluate (default 200)")
-    data.add_argument("--seed", type=_natural, default=0, help="picks the clips, random maps and tie order (default 0)")
+    data.add_argument("--n", type=whole(1), default=200, help="clips to evaluate (default 200)")
+    data.add_argument("--seed", type=whole(0), default=0, help="picks the clips, random maps and tie order (default 0)")
     methods = parser.add_argument_group("methods")
     methods.add_argument("--methods", default="all", help=f"comma list of {', '.join(METHODS)}, or 'all' (default)")
     methods.add_argument("--custom", action="append", default=[], metavar="NAME=MODULE:FUNCTION",
                          help="add a method of your own (repeatable)")
     metrics = parser.add_argument_group("metrics")
     metrics.add_argument("--fill", default=DEFAULTS.fill, choices=tuple(FILLS), help="what deleted voxels become")
-    metrics.add_argument("--steps", type=_count, default=DEFAULTS.steps,
+    metrics.add_argument("--steps", type=whole(1), default=DEFAULTS.steps,
                          help="deletion/insertion points - 1 (default 5; each point is one forward per clip and method)")
-    metrics.add_argument("--frame-steps", type=_count, default=DEFAULTS.frame_steps,
+    metrics.add_argument("--frame-steps", type=whole(1), default=DEFAULTS.frame_steps,
                          help="frame-deletion points - 1 (at most the clip length)")
-    metrics.add_argument("--sanity-clips", type=_count, default=DEFAULTS.sanity_clips, help="clips for the sanity check")
-    metrics.add_argument("--tolerance", type=_natural, metavar="PX",
+    metrics.add_argument("--sanity-clips", type=whole(1), default=DEFAULTS.sanity_clips, help="clips for the sanity check")
+    metrics.add_argument("--tolerance", type=whole(0), metavar="PX",
                          help="pointing game: pixels of the model input (default 15 per 224, 8 at 112)")
-    metrics.add_argument("--batch-size", type=_count, default=DEFAULTS.batch_size, help="clips explained together")
-    metrics.add_argument("--forward-batch", type=_count, default=DEFAULTS.forward_batch, help="clips per forward pass")
+    metrics.add_argument("--batch-size", type=whole(1), default=DEFAULTS.batch_size, help="clips explained together")
+    metrics.add_argument("--forward-batch", type=whole(1), default=DEFAULTS.forward_batch, help="clips per forward pass")
     out = parser.add_argument_group("outputs")
     out.add_argument("--json", type=Path, required=True, metavar="OUT.json", help="all results")
     out.add_argument("--csv", type=Path, metavar="OUT.csv", help="one row per method (default: beside the JSON)")
@@ -127,9 +117,9 @@ def run(args: argparse.Namespace) -> int:
 def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
     """Where to write, checked before the long run starts."""
     outputs = {"json": args.json, "csv": args.csv or args.json.with_suffix(".csv"), "plot": args.plot}
-    for path in filter(None, outputs.values()):
-        if not path.parent.is_dir():
-            raise VGVError(f"cannot write {path}: folder {path.parent} does not exist")
+    inputs = [path for path in (args.model, args.checkpoint, args.regions and named_regions(args.regions))
+              if path and Path(path).is_file()]
+    check_outputs([Output(f"--{name}", path) for name, path in outputs.items() if path], inputs)
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         raise VGVError("--plot needs matplotlib: pip install 'videogradvis-live[plot]'")
     return outputs

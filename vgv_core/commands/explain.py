@@ -31,16 +31,19 @@ from vgv_core.explain import Explainer
 from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_core.explain.methods import METHODS, validate_methods
 from vgv_core.models import ModelSpec, load_model
-from vgv_core.regions import load_regions
-from vgv_core.shipped import named_input, named_regions
 from vgv_core.offline.job import Options, OutputPaths, Selection, VideoOutcome, explain_video
 from vgv_core.offline.sink import Look
 from vgv_core.offline.window_explainer import WindowExplainer
 from vgv_core.offline.windows import WindowPlan
+from vgv_core.option_types import real, whole
+from vgv_core.output_paths import Output, check_outputs
 from vgv_core.preprocess import Preprocessor
+from vgv_core.regions import load_regions
 from vgv_core.render import BLENDS, COLORMAPS, HEAT, LAYOUTS, HeatStyle
 from vgv_core.render.blend import DEFAULT_ALPHA, DEFAULT_COLORMAP
 from vgv_core.seed_api import resolve_selected_layer
+from vgv_core.shipped import named_input, named_regions
+from vgv_core.validation import path_name
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -60,30 +63,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group("model")
     model.add_argument("--model", default="demo", help="registry arch, spec .json, or 'demo' (default)")
     model.add_argument("--checkpoint", "--weights_path", metavar="PATH", help="weights to load")
-    model.add_argument("--num-classes", type=int, help="replace the classification head")
+    model.add_argument("--num-classes", type=whole(1, 1_000_000), help="replace the classification head")
     model.add_argument("--labels", help="class names: a,b,c or a text file with one per line")
     model.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    model.add_argument("--clip-len", "--clip_length", type=int, help="frames per window (default: the spec's)")
-    model.add_argument("--input-size", type=int, metavar="PX", help="resize frames to PX x PX for the model")
-    model.add_argument("--height", type=int, help="seed alias for --input-size (must equal --width)")
-    model.add_argument("--width", type=int, help="seed alias for --input-size (must equal --height)")
+    model.add_argument("--clip-len", "--clip_length", type=whole(1, 1024), help="frames per window (default: the spec's)")
+    model.add_argument("--input-size", type=whole(8, 4096), metavar="PX", help="resize frames to PX x PX for the model")
+    model.add_argument("--height", type=whole(8, 4096), help="seed alias for --input-size (must equal --width)")
+    model.add_argument("--width", type=whole(8, 4096), help="seed alias for --input-size (must equal --height)")
     explain = parser.add_argument_group("explanation")
     explain.add_argument("--method", default=DEFAULT_METHOD, help=f"one of {', '.join(METHODS)} (default {DEFAULT_METHOD})")
     explain.add_argument("--target", metavar="CLASS", help="class name or index to explain (default: top-1)")
     explain.add_argument("--layer", "--selected_layer", help="CAM layer: dotted name, or an index into model.blocks")
     explain.add_argument("--exact", action="store_true", help=EXACT_MODE_HELP)
-    explain.add_argument("--hop", type=int, default=1, help="frames between window starts (default 1)")
-    explain.add_argument("--batch", type=int, metavar="N",
+    explain.add_argument("--hop", type=whole(1, 100_000), default=1, help="frames between window starts (default 1)")
+    explain.add_argument("--batch", type=whole(1, 1024), metavar="N",
                          help="windows explained together in one pass (default: 8 on CUDA, 4 on the CPU)")
-    explain.add_argument("--start", type=float, default=0.0, metavar="S", help="first second to explain")
-    explain.add_argument("--end", type=float, metavar="S", help="explain up to this second")
-    explain.add_argument("--max-frames", type=int, metavar="N", help="explain at most N frames")
+    explain.add_argument("--start", type=real(0), default=0.0, metavar="S", help="first second to explain")
+    explain.add_argument("--end", type=real(0, low_open=True), metavar="S", help="explain up to this second")
+    explain.add_argument("--max-frames", type=whole(1), metavar="N", help="explain at most N frames")
     explain.add_argument("--regions", metavar="FILE",
                          help="attention guard: a regions file ('bay': the bay video's); adds attention_in_region "
                               "and looked_elsewhere to --csv and looked-elsewhere runs to --json")
     look = parser.add_argument_group("pictures")
     look.add_argument("--colormap", default=DEFAULT_COLORMAP, help=f"one of {', '.join(COLORMAPS)} (default {DEFAULT_COLORMAP})")
-    look.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
+    look.add_argument("--alpha", type=real(0, 1), default=DEFAULT_ALPHA,
                       help=f"heatmap opacity in [0, 1] of the hot parts, or everywhere with --blend uniform (default {DEFAULT_ALPHA})")
     look.add_argument("--blend", default=HEAT, choices=BLENDS,
                       help="heat: the heat sets the opacity, cold parts stay clear (default); uniform: one opacity")
@@ -93,7 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     files.add_argument("--npz", metavar="PATH", help="per-frame uint8 heatmaps (reduced size), indices, probs")
     files.add_argument("--json", metavar="PATH", help="summary: segments where the top-1 class holds")
     files.add_argument("--gif", metavar="PATH", help="animated GIF of the annotated video")
-    files.add_argument("--gif-width", type=int, metavar="PX", help="scale the GIF to this width")
+    files.add_argument("--gif-width", type=whole(8, 8192), metavar="PX", help="scale the GIF to this width")
     run_group = parser.add_argument_group("running")
     run_group.add_argument("-q", "--quiet", action="store_true", help="no progress bar (warnings and errors remain)")
     run_group.add_argument("--sequential", action="store_true", help="decode, explain and encode in turn (to measure)")
@@ -109,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
     method = validate_methods(args.method)[0]
     videos, several = discover(inputs)
     plans = [(video, output_paths(video, args, several)) for video in videos]
+    check_outputs([output for _, paths in plans for output in paths.named()], [*videos, *_settings_files(args)],
+                  _output_folders(args) if several else (), create_folders=True)
     engine, settings = _engine(args, method)
     if args.regions is not None:
         labels = engine.spec.labels
@@ -150,6 +155,8 @@ def discover(inputs: list[str]) -> tuple[list[Path], bool]:
         if not found:
             raise VideoError(f"folder {path} holds no video files ({' '.join(VIDEO_SUFFIXES)})")
         videos += found
+    for video in videos:
+        path_name(video, "INPUT")
     several = len(paths) > 1 or any(path.is_dir() for path in paths)
     stems = [video.stem for video in videos]
     clashes = sorted({stem for stem in stems if stems.count(stem) > 1})
@@ -169,14 +176,28 @@ def output_paths(video: Path, args: argparse.Namespace, several: bool) -> Output
     return OutputPaths(out, **side)
 
 
+def _output_folders(args: argparse.Namespace) -> list[Output]:
+    """With several videos, -o, --csv, ... name folders."""
+    given = {"-o": args.output, **{f"--{name}": getattr(args, name) for name in SIDE_OUTPUTS}}
+    return [Output(option, Path(folder)) for option, folder in given.items() if folder is not None]
+
+
+def _settings_files(args: argparse.Namespace) -> list[Path]:
+    """The run's inputs besides the videos, which no output may overwrite."""
+    spec = Path(args.model)
+    named = [args.checkpoint, args.labels, args.regions and named_regions(args.regions)]
+    if spec.is_file():
+        weights = ModelSpec.from_json(spec).weights
+        named += [spec, weights and spec.parent / weights]
+    return [Path(path) for path in named if path]
+
+
 def _prepare_folders(args: argparse.Namespace) -> None:
-    for folder in [args.output, *(getattr(args, name) for name in SIDE_OUTPUTS)]:
-        if folder is None:
-            continue
+    for folder in _output_folders(args):
         try:
-            Path(folder).mkdir(parents=True, exist_ok=True)
+            folder.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise VideoError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from None
+            raise VideoError(f"cannot create the output folder {folder.path}: {exc.strerror or exc}") from None
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -223,7 +244,10 @@ def _labels(text: str | None) -> list[str] | None:
         return None
     path = Path(text)
     if path.is_file():
-        lines = path.read_text().splitlines()
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (UnicodeDecodeError, OSError) as exc:
+            raise VGVError(f"--labels {text}: cannot read it as a UTF-8 text file of class names ({exc})") from None
     else:
         lines = text.split(",")
     labels = [line.strip() for line in lines if line.strip()]

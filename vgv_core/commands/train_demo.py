@@ -12,6 +12,7 @@ from pathlib import Path
 
 from vgv_core.demo.seeds import MAX_RUN_SEED
 from vgv_core.demo.train import TrainConfig, train
+from vgv_core.output_paths import Output, check_folder
 
 DEFAULTS = TrainConfig(out=Path("vgv_core/assets/demo"))
 
@@ -41,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_folder(Output("--out", args.out), create=True)  # before the training, not after it
     config = TrainConfig(
         out=args.out, seed=args.seed, steps=args.steps, batch_size=args.batch_size,
         threads=args.threads, validation_clips=args.validation_clips,

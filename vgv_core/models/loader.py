@@ -57,7 +57,11 @@ def load_model(
 
 def build_net(spec: ModelSpec) -> nn.Module:
     """The spec's architecture with fresh weights, in training mode on the CPU."""
-    net = arch_info(spec.arch).build(spec.num_classes, spec.clip_len, spec.crop_size, **spec.arch_kwargs)
+    try:
+        net = arch_info(spec.arch).build(spec.num_classes, spec.clip_len, spec.crop_size, **spec.arch_kwargs)
+    except (TypeError, ValueError, AssertionError) as exc:  # the builders' own words for unusable arguments
+        raise ModelError(f"{spec.arch} cannot be built with arch_kwargs {spec.arch_kwargs} and this clip size: "
+                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     net.vgv_spec = spec  # lets Explainer find the target layer without being told
     return net
 

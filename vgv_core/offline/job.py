@@ -10,6 +10,7 @@ from typing import Any
 
 from vgv_core.attention import AttentionGuard
 from vgv_core.errors import VGVError, VideoError
+from vgv_core.output_paths import Output
 from vgv_core.offline.outputs import CsvWriter, GifWriter, NpzWriter, OutputSet, SummaryWriter
 from vgv_core.offline.pipeline import run_pipeline
 from vgv_core.offline.sink import FrameSink, Look, reduced_size
@@ -27,6 +28,11 @@ class OutputPaths:
     npz: Path | None = None
     json: Path | None = None
     gif: Path | None = None
+
+    def named(self) -> list[Output]:
+        """Each output asked for, with the option that asked for it."""
+        options = {"video": "-o", "csv": "--csv", "npz": "--npz", "json": "--json", "gif": "--gif"}
+        return [Output(option, getattr(self, name)) for name, option in options.items() if getattr(self, name)]
 
 
 @dataclass(frozen=True)

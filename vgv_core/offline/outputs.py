@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import shutil
 import subprocess
 import tempfile
@@ -39,7 +38,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from vgv_core.errors import VideoError
-from vgv_core.atomic_file import publish, temp_path_beside
+from vgv_core.atomic_file import publish, temp_path_beside, writing
+from vgv_core.json_text import json_text
 from vgv_core.video_writer import AtomicVideoWriter
 
 
@@ -73,10 +73,12 @@ class CsvWriter:
         top1 = self.labels[int(np.argmax(probs))]
         guard = [] if attention is None else [
             "" if attention.share is None else f"{attention.share:.4f}", int(attention.looked_elsewhere)]
-        self._rows.writerow([index, f"{time_s:.4f}", top1, *(f"{p:.5f}" for p in probs), *guard])
+        with writing(self.path):
+            self._rows.writerow([index, f"{time_s:.4f}", top1, *(f"{p:.5f}" for p in probs), *guard])
 
     def close(self) -> Path:
-        self._file.close()
+        with writing(self.path):
+            self._file.close()
         return publish(self._temp, self.path)
 
     def abort(self) -> None:
@@ -119,13 +121,14 @@ class NpzWriter:
         self._streams = (self._maps, self._index, self._time, self._probs)
 
     def write(self, index: int, time_s: float, probs: np.ndarray, heatmap: np.ndarray) -> None:
-        self._maps.append(heatmap)
-        self._index.append(index)
-        self._time.append(time_s)
-        self._probs.append(probs)
+        with writing(self.path):
+            self._maps.append(heatmap)
+            self._index.append(index)
+            self._time.append(time_s)
+            self._probs.append(probs)
 
     def close(self) -> Path:
-        with zipfile.ZipFile(self._temp, "w", zipfile.ZIP_DEFLATED) as archive:
+        with writing(self.path), zipfile.ZipFile(self._temp, "w", zipfile.ZIP_DEFLATED) as archive:
             for stream in self._streams:
                 stream.store(archive)
             _store_array(archive, "labels", np.array(self.labels))
@@ -189,7 +192,8 @@ class SummaryWriter:
                     "segments": self.segments}
         if self.attention is not None:
             document |= self.attention.summary()
-        self._temp.write_text(json.dumps(document, indent=2) + "\n")
+        with writing(self.path):
+            self._temp.write_text(json_text(document, indent=2) + "\n")
         return publish(self._temp, self.path)
 
     def abort(self) -> None:

@@ -31,6 +31,12 @@ def run_window(config: LiveConfig) -> int:
         print("vgv-live: error: no display to open the window on (DISPLAY is not set); run with --headless",
               file=sys.stderr)
         return 1
+    from vgv_live.app.virtual_display import unreachable_display
+
+    problem = unreachable_display()
+    if problem:
+        print(f"vgv-live: error: {problem}; start the display or run with --headless", file=sys.stderr)
+        return 1
     from PyQt6.QtCore import QSettings, QStandardPaths
     from PyQt6.QtWidgets import QApplication
 

@@ -38,7 +38,7 @@ from vgv_live.pipeline import LivePipeline
 from vgv_live.region_store import RegionStore
 from vgv_live.result import Result
 from vgv_live.ring import Window
-from vgv_live.sources import Source
+from vgv_live.sources import FILE, Source
 from vgv_live.stats import StatsSnapshot
 from vgv_live.worker import WorkerOptions
 
@@ -66,7 +66,7 @@ class Session:
         self._confident = dict(config.thresholds)
         guard = self._guard()
         self.explainer = window_explainer(config, model, guard)
-        self.record = RecordSwitch(config.record)
+        self.record = RecordSwitch(config.record, source.live)
         events_folder = Path(config.events) if config.events else outputs.events / time.strftime("%Y%m%d-%H%M%S")
         thresholds = {spec.label_index(label): prob for label, prob in config.thresholds.items()}
         self.events = EventFeed(events_folder, config.hysteresis, config.pre_roll, config.post_roll, thresholds, guard)
@@ -202,7 +202,7 @@ def initial_regions(config: LiveConfig, source: Source, labels: tuple[str, ...],
         return Regions(), str(exc)
     if saved is not None:
         return saved, None
-    shipped = shipped_regions_of(source.target) if not source.live else None
+    shipped = shipped_regions_of(source.target) if source.kind == FILE else None
     return (load_regions(shipped, labels) if shipped is not None else Regions()), None
 
 

@@ -16,18 +16,16 @@ after it.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
-import cv2
-
+from vgv_core.atomic_file import write_image_atomically, write_text_atomically
 from vgv_core.attention import DEFAULT_CONFIDENT, AttentionGuard
 from vgv_core.errors import VideoError
+from vgv_core.json_text import json_text
 from vgv_core.video_writer import AtomicVideoWriter
 from vgv_live.result import Result
 from vgv_live.sinks.sink import AnnotatedFrame, Sink
@@ -139,8 +137,17 @@ class EventRecorder(Sink):
             self._start(result, start)
 
     def close(self) -> None:
+        """Finish every open clip; one that fails is dropped whole, and the first failure is raised."""
+        failure: Exception | None = None
         for clip in list(self._active):
-            self._finish(clip)
+            try:
+                self._finish(clip)
+            except Exception as exc:  # noqa: BLE001 (the other clips must still be finished)
+                self._active.remove(clip)
+                clip.writer.abort()
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def _start(self, result: Result, start: EventStart) -> None:
         trigger = self._history[-1] if self._history else None
@@ -169,7 +176,7 @@ class EventRecorder(Sink):
                           post_frames=round(self.post_roll_s * fps))
         if start.kind == LOOKED_ELSEWHERE:
             record["map"] = f"{name}_map.png"
-            _write_image(self.folder / record["map"], trigger.image)
+            write_image_atomically(self.folder / record["map"], trigger.image)
         for frame in self._history:
             self._append(clip, frame)
         self._active.append(clip)
@@ -195,15 +202,5 @@ class EventRecorder(Sink):
             pre_roll_s=round((trigger_id - clip.frame_ids[0]) / fps, 4),
             post_roll_s=round((clip.frame_ids[-1] - trigger_id) / fps, 4),
         )
-        path = self.folder / record["clip"].replace(".mp4", ".json")
-        temp = path.with_name(f".{path.name}.partial")
-        temp.write_text(json.dumps(record, indent=2) + "\n")
-        os.replace(temp, path)
+        write_text_atomically(self.folder / record["clip"].replace(".mp4", ".json"), json_text(record, indent=2) + "\n")
 
-
-def _write_image(path: Path, image) -> None:
-    """A PNG written under a hidden name and renamed into place."""
-    temp = path.with_name(f".{path.stem}.partial.png")
-    if not cv2.imwrite(str(temp), image):
-        raise VideoError(f"cannot write {path}")
-    os.replace(temp, path)
