@@ -15,8 +15,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from math import ceil
 from pathlib import Path
 from typing import Protocol
@@ -25,12 +26,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from vgv_core.commands.explain import VIDEO_SUFFIXES
 from vgv_core.demo.classes import CLASSES
 from vgv_core.demo.dataset import render_clips
 from vgv_core.demo.seeds import TEST_SEEDS, VALIDATION_SEEDS
 from vgv_core.errors import VGVError
 from vgv_core.models.spec import ModelSpec
+from vgv_core.offline.inputs import VIDEO_SUFFIXES
 from vgv_core.preprocess import Preprocessor
 from vgv_core.video_reader import VideoReader
 
@@ -50,7 +51,10 @@ class Dataset(Protocol):
     has_masks: bool
     description: str
 
-    def batches(self, batch_size: int) -> Iterator[EvalBatch]: ...
+    def batches(self, batch_size: int, start: int = 0, stop: int | None = None) -> Iterator[EvalBatch]:
+        """Batches number ``start`` to before ``stop`` (None: to the end) of ``batch_size`` clips;
+        the same clips in the same batches whatever part is asked for."""
+        ...
 
 
 class SyntheticBay:
@@ -72,14 +76,15 @@ class SyntheticBay:
         self.seeds = (TEST_SEEDS + np.random.default_rng(seed).choice(span, n, replace=False)).tolist()
         self.description = f"{SYNTHETIC} test bay, {n} clips (seed {seed})"
 
-    def batches(self, batch_size: int) -> Iterator[EvalBatch]:
-        for start in range(0, self.size, batch_size):
-            clips = render_clips(self.seeds[start:start + batch_size], self.spec, first_index=start)
+    def batches(self, batch_size: int, start: int = 0, stop: int | None = None) -> Iterator[EvalBatch]:
+        end = self.size if stop is None else min(self.size, stop * batch_size)
+        for first in range(start * batch_size, end, batch_size):
+            clips = render_clips(self.seeds[first:first + batch_size], self.spec, first_index=first)
             yield EvalBatch(
                 clips=torch.cat([self.preprocess(clip.frames) for clip in clips]),
                 targets=torch.tensor([self._class_index(clip.label) for clip in clips], device=self.preprocess.device),
                 masks=torch.stack([self._lamp_location(clip.masks) for clip in clips]),
-                names=tuple(f"seed {seed} {clip.label}" for seed, clip in zip(self.seeds[start:], clips)),
+                names=tuple(f"seed {seed} {clip.label}" for seed, clip in zip(self.seeds[first:], clips)),
             )
 
     def _class_index(self, label: str) -> int:
@@ -107,16 +112,11 @@ class VideoFolder:
         self.per_video = ceil(n / len(self.videos))
         self.description = f"{len(self.videos)} videos in {folder}, up to {n} clips"
 
-    def batches(self, batch_size: int) -> Iterator[EvalBatch]:
-        clips, names = [], []
-        for name, frames in self._windows():
-            clips.append(self.preprocess(frames))
-            names.append(name)
-            if len(clips) == batch_size:
-                yield EvalBatch(torch.cat(clips), None, None, tuple(names))
-                clips, names = [], []
-        if clips:
-            yield EvalBatch(torch.cat(clips), None, None, tuple(names))
+    def batches(self, batch_size: int, start: int = 0, stop: int | None = None) -> Iterator[EvalBatch]:
+        """The windows of earlier batches are decoded to find where batch ``start`` begins."""
+        for group in islice(_groups(self._windows(), batch_size), start, stop):
+            clips = torch.cat([self.preprocess(frames) for _, frames in group])
+            yield EvalBatch(clips, None, None, tuple(name for name, _ in group))
 
     def _windows(self) -> Iterator[tuple[str, np.ndarray]]:
         span = (self.spec.clip_len - 1) * self.spec.frame_stride + 1
@@ -131,6 +131,13 @@ class VideoFolder:
                     if len(window) == span:
                         yield f"{path.name}@{index + 1 - span}", np.stack(window[::self.spec.frame_stride])
                         produced, window = produced + 1, []
+
+
+def _groups(items: Iterable, size: int) -> Iterator[list]:
+    """``items`` in lists of ``size`` (the last one may be shorter)."""
+    iterator = iter(items)
+    while group := list(islice(iterator, size)):
+        yield group
 
 
 def open_dataset(data: str, spec: ModelSpec, device: torch.device, n: int, seed: int = 0) -> Dataset:
