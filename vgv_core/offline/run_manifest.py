@@ -6,8 +6,8 @@ One JSON line per video, appended and flushed to disk as each video ends: ``path
 that changes the outputs), ``outputs`` (kind -> file, relative to the manifest's folder),
 ``status`` (``done``, ``damaged``: its decodable frames were explained, or ``failed``),
 ``frames``, ``seconds``, ``worker`` and ``error``. A later line for a path replaces an
-earlier one; a line cut short by a crash is ignored. Opening the manifest rewrites it with
-the latest line per video (atomically), so reruns do not make it grow.
+earlier one; a line cut short by a crash is ignored. Opening a manifest with such lines
+rewrites it with the latest line per video (atomically), so reruns do not make it grow.
 
 A video is finished when its latest line says done or damaged (reading the same damaged
 file again cannot do better), its size, mtime and settings hash are unchanged, and every
@@ -77,8 +77,9 @@ class RunManifest:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / MANIFEST_NAME
-        self.records: dict[str, VideoRecord] = self._read()
-        if self.path.exists():
+        lines = self._lines()
+        self.records = self._parse(lines)
+        if len(lines) > len(self.records):
             self._rewrite()
 
     def finished(self, state: FileState, settings: str, outputs: dict[str, Path]) -> VideoRecord | None:
@@ -104,15 +105,18 @@ class RunManifest:
         """``outputs`` as the manifest stores them: relative to its folder."""
         return {kind: os.path.relpath(os.path.abspath(path), os.path.abspath(self.folder)) for kind, path in outputs.items()}
 
-    def _read(self) -> dict[str, VideoRecord]:
-        records: dict[str, VideoRecord] = {}
+    def _lines(self) -> list[str]:
         try:
-            lines = self.path.read_text().splitlines()
+            return self.path.read_text().splitlines()
         except FileNotFoundError:
-            return records
+            return []
         except (OSError, UnicodeDecodeError) as exc:
             raise VideoError(f"cannot read the run manifest {self.path}: {getattr(exc, 'strerror', None) or exc}; "
                              "delete it to explain everything again") from None
+
+    @staticmethod
+    def _parse(lines: list[str]) -> dict[str, VideoRecord]:
+        records: dict[str, VideoRecord] = {}
         for line in lines:
             try:
                 record = VideoRecord(**json.loads(line))
