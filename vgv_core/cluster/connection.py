@@ -66,7 +66,9 @@ class ClusterSpec:
             return False
 
     def describe(self) -> str:
-        return f"a local Ray cluster of {self.local_workers} workers" if self.address is None else f"Ray at {self.address}"
+        if self.address is None:
+            return f"a local Ray cluster of {self.local_workers} workers"
+        return f"Ray at {self.address}"
 
 
 def require_ray() -> None:
@@ -96,8 +98,9 @@ def connected(spec: ClusterSpec, cpus: int | None = None) -> Iterator[ModuleType
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise VGVError(f"cannot start or reach {spec.describe()}: {str(exc).splitlines()[0]}") from None
     try:
-        if spec.on_loopback and ray.util.get_node_ip_address() != LOOPBACK:
-            raise VGVError(f"Ray did not keep to the loopback interface (node address {ray.util.get_node_ip_address()}); "
+        node = ray.util.get_node_ip_address()
+        if spec.on_loopback and node != LOOPBACK:
+            raise VGVError(f"Ray did not keep to the loopback interface (node address {node}): "
                            f"unset {LOOPBACK_SWITCH} or set it to 0")
         yield ray
     finally:

@@ -32,6 +32,7 @@ from vgv_core.commands.explain import (
     EXIT_OK,
     EXIT_SOME_FAILED,
     failure_message,
+    output_arguments,
     output_paths,
     output_settings,
     prepare_folders,
@@ -63,16 +64,9 @@ def explain_archive(args: argparse.Namespace, method: str, videos: list[Video], 
     spec = ClusterSpec.parse(args.ray)
     require_ray()
     threads = 1 if args.threads is None else args.threads
-    if threads < 1:
-        raise VGVError(f"--threads must be at least 1, got {threads}")
-    folders = [Path(given) for given in (args.output, args.csv, args.npz, args.json, args.gif) if given is not None]
-    if args.output is not None and folders[0].suffix.lower() in VIDEO_SUFFIXES:
-        raise VGVError(f"with --ray, -o names a folder for the videos, not a file: {args.output}")
     plans = [(video, output_paths(video, args, several=True)) for video in videos]
-    summary = None if args.json is None else Path(args.json) / RUN_SUMMARY_NAME
-    if summary is not None and any(paths.json == summary for _, paths in plans):
-        raise VGVError(f"a video's JSON summary would be {summary}, the run's own summary: rename that video")
-    run = ArchiveRun(RunManifest(folders[0]), settings_hash(output_settings(args, method)), args.quiet)
+    folder, summary = _output_places(args, plans)
+    run = ArchiveRun(RunManifest(folder), settings_hash(output_settings(args, method)), args.quiet)
     todo = run.plan(plans)
     workers: list[WorkerState] = []
     if todo:
@@ -89,6 +83,16 @@ def explain_archive(args: argparse.Namespace, method: str, videos: list[Video], 
             pool.run(todo, lambda k, item: pool.call(k, "explain", item.video.path, item.outputs), run.finished,
                      lambda: run.tick(pool.workers))
     return run.close(workers, summary, spec, threads)
+
+
+def _output_places(args: argparse.Namespace, plans: list[tuple[Video, OutputPaths]]) -> tuple[Path, Path | None]:
+    """The manifest's folder (-o's, else the first output folder) and the run summary's file."""
+    if args.output is not None and Path(args.output).suffix.lower() in VIDEO_SUFFIXES:
+        raise VGVError(f"with --ray, -o names a folder for the videos, not a file: {args.output}")
+    summary = None if args.json is None else Path(args.json) / RUN_SUMMARY_NAME
+    if summary is not None and any(paths.json == summary for _, paths in plans):
+        raise VGVError(f"a video's JSON summary would be {summary}, the run's own summary: rename that video")
+    return Path(output_arguments(args)[0]), summary
 
 
 class ArchiveRun:

@@ -65,7 +65,8 @@ def worker_layout(nodes: list[dict[str, float]], device: str, threads: int, most
         count = min(count, most)
     if count < 1:
         cpus = max((int(node.get("CPU", 0)) for node in nodes), default=0)
-        raise VGVError(f"no worker fits on the Ray cluster: --threads {threads} per worker, at most {cpus} CPUs per node")
+        raise VGVError(f"no worker fits on the Ray cluster: --threads {threads} per worker, "
+                       f"at most {cpus} CPUs per node")
     return WorkerLayout(count, threads, 1 if use_gpus else 0)
 
 
@@ -116,7 +117,8 @@ class WorkerPool(Generic[T]):
             num_cpus=layout.num_cpus, num_gpus=layout.num_gpus, max_restarts=-1, max_task_retries=TASK_RETRIES,
             concurrency_groups={WORK: 1, REPORT: 1},
         )(worker_class)
-        self.actors = [remote.options(name=f"{name}-{k}", namespace=NAMESPACE).remote(*init_args) for k in range(layout.count)]
+        named = [remote.options(name=f"{name}-{k}", namespace=NAMESPACE) for k in range(layout.count)]
+        self.actors = [actor.remote(*init_args) for actor in named]
         self.workers = [WorkerState(k) for k in range(layout.count)]
         self._loading = {self.call(k, "load"): k for k in range(layout.count)}
         self.load_errors: list[str] = []
@@ -184,7 +186,7 @@ class WorkerPool(Generic[T]):
         if now - self._polled_at < POLL_S:
             return
         self._polled_at = now
-        answered, _ = self.ray.wait(list(self._polls), num_returns=len(self._polls), timeout=0) if self._polls else ([], [])
+        answered = self.ray.wait(list(self._polls), num_returns=len(self._polls), timeout=0)[0] if self._polls else []
         for ref in answered:
             index = self._polls.pop(ref)
             report = self._result(ref)

@@ -66,7 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--exact", action="store_true", help=EXACT_MODE_HELP)
     model.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     model.add_argument("--threads", type=_count, default=1,
-                       help="torch CPU threads, per worker with --ray (default 1: threads sharing busy cores stall each other)")
+                       help="torch CPU threads, per worker with --ray "
+                            "(default 1: threads sharing busy cores stall each other)")
     model.add_argument("--ray", metavar="CLUSTER",
                        help="run on a Ray cluster: local:N (start one of N workers here), auto (join RAY_ADDRESS) or "
                             "ADDRESS. Needs pip install 'videogradvis-live[ray]'")

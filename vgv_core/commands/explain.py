@@ -103,7 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run_group.add_argument("-q", "--quiet", action="store_true", help="no progress bar (warnings and errors remain)")
     run_group.add_argument("--sequential", action="store_true", help="decode, explain and encode in turn (to measure)")
     run_group.add_argument("--recursive", action="store_true", help="take the videos of INPUT folders' subfolders too")
-    run_group.add_argument("--threads", type=int, metavar="N",
+    run_group.add_argument("--threads", type=_positive, metavar="N",
                            help="torch CPU threads (default: torch's choice; with --ray: per worker, default 1)")
     run_group.add_argument("--ray", metavar="CLUSTER",
                            help="explain on a Ray cluster: local:N (start one of N workers here), auto (join "
@@ -118,14 +118,14 @@ def run(args: argparse.Namespace) -> int:
         raise VGVError("give where to write: -o OUT (or --output_video), --csv, --npz, --json or --gif")
     options = _options(args)
     method = validate_methods(args.method)[0]
-    found = find_videos(inputs, args.recursive, exclude=[Path(folder) for folder in _output_arguments(args)])
+    found = find_videos(inputs, args.recursive, exclude=[Path(folder) for folder in output_arguments(args)])
     if args.ray is not None:
         from vgv_core.cluster.explain_run import explain_archive  # Ray is an extra: imported only when asked for
 
         return explain_archive(args, method, found.videos, options)
     plans = [(video.path, output_paths(video, args, found.several)) for video in found.videos]
     if args.threads is not None:
-        torch.set_num_threads(_positive(args.threads, "--threads"))
+        torch.set_num_threads(args.threads)
     engine, settings = build_engine(args, method)
     if found.several:
         prepare_folders(args, [paths for _, paths in plans])
@@ -164,7 +164,7 @@ def output_paths(video: Video, args: argparse.Namespace, several: bool) -> Outpu
 
 def prepare_folders(args: argparse.Namespace, outputs: list[OutputPaths]) -> None:
     """Create the output folders, and their subfolders that ``outputs`` lie in."""
-    folders = {Path(folder) for folder in _output_arguments(args)}
+    folders = {Path(folder) for folder in output_arguments(args)}
     folders |= {path.parent for paths in outputs for path in vars(paths).values() if path is not None}
     for folder in sorted(folders):
         try:
@@ -173,7 +173,7 @@ def prepare_folders(args: argparse.Namespace, outputs: list[OutputPaths]) -> Non
             raise VideoError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from None
 
 
-def _output_arguments(args: argparse.Namespace) -> list[str]:
+def output_arguments(args: argparse.Namespace) -> list[str]:
     """The output paths given, -o first."""
     return [given for given in (args.output, *(getattr(args, name) for name in SIDE_OUTPUTS)) if given is not None]
 
@@ -193,10 +193,10 @@ def output_settings(args: argparse.Namespace, method: str) -> dict:
     return settings
 
 
-def _positive(value: int, option: str) -> int:
-    if value < 1:
-        raise VGVError(f"{option} must be at least 1, got {value}")
-    return value
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
 
 
 def _options(args: argparse.Namespace) -> Options:

@@ -259,7 +259,10 @@ def run_benchmark(
     return merge(methods.names, [scores], sanity, dataset.description, time.monotonic() - started)
 
 
-def _joined(methods: tuple[str, ...], parts: list[dict[str, dict[str, np.ndarray]]]) -> dict[str, dict[str, np.ndarray]]:
+PerMethod = dict[str, dict[str, np.ndarray]]  # method -> metric or curve -> values
+
+
+def _joined(methods: tuple[str, ...], parts: list[PerMethod]) -> PerMethod:
     return {name: {key: np.concatenate([part[name][key] for part in parts]) for key in parts[0][name]}
             for name in methods}
 

@@ -98,7 +98,7 @@ def _manifest(path: Path) -> list[Path]:
         entries = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     if not entries:
         raise VideoError(f"the list of videos {path} names none")
-    return [(path.parent / Path(entry).expanduser()).absolute() for entry in entries]
+    return [Path(os.path.abspath(path.parent / Path(entry).expanduser())) for entry in entries]
 
 
 def _is_video_file(path: Path, below: Path | None = None) -> bool:

@@ -103,7 +103,8 @@ class RunManifest:
 
     def relative(self, outputs: dict[str, Path]) -> dict[str, str]:
         """``outputs`` as the manifest stores them: relative to its folder."""
-        return {kind: os.path.relpath(os.path.abspath(path), os.path.abspath(self.folder)) for kind, path in outputs.items()}
+        folder = os.path.abspath(self.folder)
+        return {kind: os.path.relpath(os.path.abspath(path), folder) for kind, path in outputs.items()}
 
     def _lines(self) -> list[str]:
         try:
