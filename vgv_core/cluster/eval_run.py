@@ -19,7 +19,6 @@ from vgv_core.cluster.eval_worker import SANITY, EvalWorker, range_label
 from vgv_core.cluster.workers import WorkerPool, worker_layout
 from vgv_core.errors import VGVError
 from vgv_core.evaluation.benchmark import BenchmarkResult, ClipScores, merge
-from vgv_core.evaluation.sanity import SanityResult
 from vgv_core.progress import Progress
 
 SHARDS_PER_WORKER = 4
@@ -57,9 +56,9 @@ def evaluate_on_cluster(args: argparse.Namespace) -> tuple[BenchmarkResult, dict
         finally:
             bar.close()
     parts: list[ClipScores] = [found[task] for task in tasks if task != SANITY]
-    sanity: SanityResult = found[SANITY]
+    sanity, sanity_s = found[SANITY]
     about["threads"] = args.threads
-    return merge(tuple(about["methods"]), parts, sanity, about["data"]), about
+    return merge(tuple(about["methods"]), parts, sanity, about["data"], sanity_s), about
 
 
 def _ranges(batches: int, workers: int) -> list[range]:

@@ -5,6 +5,7 @@ batches, or runs the sanity check."""
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any
 
 import torch
@@ -41,10 +42,12 @@ class EvalWorker(ModelWorker):
         self._start(range_label(batches), len(batches) * self.config.batch_size)
         return score_clips(self.vm.net, self.dataset, self.methods, self.config, batches, self._count)
 
-    def sanity(self) -> SanityResult:
+    def sanity(self) -> tuple[SanityResult, float]:
+        """The sanity check and the seconds it took."""
         self.load()
         self._start(SANITY)
-        return sanity_check(self.vm.net, self.dataset, self.methods, self.config)
+        started = time.monotonic()
+        return sanity_check(self.vm.net, self.dataset, self.methods, self.config), time.monotonic() - started
 
     def _count(self, clips: int) -> None:
         self.status["done"] = clips

@@ -222,7 +222,8 @@ def sanity_check(
 
 def merge(methods: tuple[str, ...], parts: list[ClipScores], sanity: SanityResult, description: str,
           sanity_s: float = 0.0) -> BenchmarkResult:
-    """One result from the scores of consecutive ranges of batches, in order."""
+    """One result from the scores of consecutive ranges of batches, in order; its timing's
+    ``metrics_s`` adds up the parts' seconds (worker time, where they ran side by side)."""
     parts = [part for part in parts if part.clip_names]
     if not parts:
         raise VGVError(f"no clips to evaluate in {description}")

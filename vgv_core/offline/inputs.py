@@ -20,6 +20,7 @@ import csv
 import glob
 import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,7 @@ class VideoList:
     several: bool  # more than one video may come: outputs are folders
 
 
-def find_videos(inputs: list[str], recursive: bool = False, exclude: list[Path] = ()) -> VideoList:
+def find_videos(inputs: Sequence[str], recursive: bool = False, exclude: Sequence[Path] = ()) -> VideoList:
     """The videos ``inputs`` name, in input order (each input's own sorted by path); files
     under a folder in ``exclude`` (the output folders) are left out."""
     videos: list[Video] = []
