@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--checkpoint", help="weights file for --model")
     model.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
     model.add_argument("--threads", type=int, help="torch CPU threads (default: cores - 1)")
-    model.add_argument("--method", help="explanation method (default gradcam)")
+    model.add_argument("--method", help="explanation method (default guided_gradcam)")
     model.add_argument("--exact", action="store_true", default=None, help=EXACT_MODE_HELP)
     model.add_argument("--target", help="class to explain (label or index; default: top-1)")
     model.add_argument("--hop", type=int, help="explain after every N new frames (default 1 = as fast as possible)")
@@ -52,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--duration", type=float, help="stop after S seconds")
     out.add_argument("--record", help="annotated MP4")
     out.add_argument("--jsonl", help="one JSON line per result, flushed as written")
-    out.add_argument("--events", help="folder for threshold event clips and records")
+    out.add_argument("--regions", metavar="FILE",
+                     help="attention guard: regions file (JSON) binding classes to where their evidence lies; "
+                          "results then say attention_in_region and looked_elsewhere")
+    out.add_argument("--events", help="folder for threshold and looked-elsewhere event clips and records")
     out.add_argument("--threshold", action="append", metavar="LABEL=P", help="raise an event when P(LABEL) >= P")
     out.add_argument("--hysteresis", type=float, help="re-arm a threshold below P - this (default 0.1)")
     out.add_argument("--pre-roll", type=float, help="seconds of video before an event (default 2)")

@@ -53,6 +53,7 @@ class LiveConfig:
     jsonl: str | None = None
     events: str | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
+    regions: str | None = None  # the attention guard's regions file (vgv_core.regions)
     hysteresis: float = 0.1
     pre_roll: float = 2.0
     post_roll: float = 2.0

@@ -10,11 +10,14 @@ from __future__ import annotations
 import time
 
 from vgv_core import VideoModel
+from vgv_core.attention import AttentionGuard
+from vgv_core.regions import Regions
 from vgv_core.render import HeatStyle
+from vgv_core.window_geometry import window_span
 from vgv_live.capture import ENDED, ERROR, CaptureOptions, CaptureThread
-from vgv_live.clip_explainer import ClipExplainer
+from vgv_live.clip_explainer import ClipExplainer, LiveExplainer
 from vgv_live.result import Result
-from vgv_live.ring import FrameRing, Window, window_span
+from vgv_live.ring import FrameRing, Window
 from vgv_live.sink_pump import SinkPump
 from vgv_live.sinks import Sink
 from vgv_live.sources import Source
@@ -43,12 +46,13 @@ class LivePipeline:
     def __init__(
         self,
         source: Source,
-        explainer: ClipExplainer,
+        explainer: LiveExplainer,
         capture_options: CaptureOptions,
         worker_options: WorkerOptions,
         sinks: list[Sink] = (),
         ring_frames: int | None = None,  # at least this many slots (more when the window needs them)
         style: HeatStyle = HeatStyle(),
+        regions: Regions | None = None,  # outlined on the sinks' frames
     ) -> None:
         spec = explainer.model.spec
         span = window_span(spec.clip_len, spec.frame_stride)
@@ -58,7 +62,7 @@ class LivePipeline:
         self.worker = ExplainWorker(self.ring, explainer, worker_options)
         self.pump = (
             SinkPump(self.ring, self.worker.subscribe(RESULT_QUEUE if worker_options.lossless else LIVE_RESULT_QUEUE),
-                     list(sinks), self.fps, style)
+                     list(sinks), self.fps, style, regions)
             if sinks else None
         )
         self.capture = CaptureThread(source, self.ring, capture_options)
@@ -66,9 +70,11 @@ class LivePipeline:
 
     @classmethod
     def for_model(
-        cls, source: Source, model: VideoModel, method: str, map_size: int, exact: bool = False, **kwargs
+        cls, source: Source, model: VideoModel, method: str, map_size: int, exact: bool = False,
+        guard: AttentionGuard | None = None, **kwargs
     ) -> "LivePipeline":
-        return cls(source, ClipExplainer(model, method, map_size, exact), **kwargs)
+        explainer = ClipExplainer(model, method, map_size, exact, guard)
+        return cls(source, explainer, regions=guard.regions if guard else None, **kwargs)
 
     def start(self, warm_up_timeout: float = 300.0) -> None:
         """Start the worker, let it warm up, then start capturing (so no frame waits on it)."""
@@ -139,6 +145,7 @@ class LivePipeline:
             latency_p95_ms=self.worker.latency.percentile(95) * 1000,
             reconnects=self.capture.reconnects,
             frame_age_s=self.capture.frame_age(now),
+            looked_elsewhere=self.worker.looked_elsewhere,
         )
 
     def _threads(self) -> list:

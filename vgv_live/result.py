@@ -35,6 +35,8 @@ class Result:
     method: str
     maps: np.ndarray  # (T, h, w) uint8
     timings: Timings
+    attention_in_region: float | None = None  # share of the map's mass in the target's regions (attention guard)
+    looked_elsewhere: bool = False  # the target is confident but attention_in_region is below its limit
 
     def __post_init__(self) -> None:
         for array in (self.frame_ids, self.timestamps, self.probs, self.maps):

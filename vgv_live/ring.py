@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vgv_core.window_geometry import window_span
+
 
 @dataclass(frozen=True)
 class Window:
@@ -24,11 +26,6 @@ class Window:
     frames: np.ndarray
     frame_ids: np.ndarray  # (T,) int64
     timestamps: np.ndarray  # (T,) float64, time.monotonic() at capture
-
-
-def window_span(clip_len: int, stride: int) -> int:
-    """How many consecutive frames a window of ``clip_len`` frames taken every ``stride`` covers."""
-    return (clip_len - 1) * stride + 1
 
 
 class FrameRing:

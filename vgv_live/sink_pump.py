@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-
 from vgv_core.errors import VGVError
+from vgv_core.regions import Regions
 from vgv_core.render import HeatStyle
 from vgv_live.annotate import annotate
 from vgv_live.publish import Subscription
@@ -32,6 +32,7 @@ class SinkPump(threading.Thread):
         sinks: list[Sink],
         fps: Callable[[], float],
         style: HeatStyle = HeatStyle(),
+        regions: Regions | None = None,
     ) -> None:
         super().__init__(name="vgv-sinks", daemon=True)
         self.ring = ring
@@ -39,6 +40,7 @@ class SinkPump(threading.Thread):
         self.sinks = sinks
         self.fps = fps
         self.style = style
+        self.regions = regions  # outlined on the frames; the window swaps in its edits
         self.frames_drawn = 0
         self.frames_repeated = 0
         self.error: str | None = None
@@ -78,7 +80,7 @@ class SinkPump(threading.Thread):
         for frame_id in range(self._next_id, last_id + 1):
             i = held_index.get(frame_id)
             if i is not None:
-                image = annotate(held.frames[i], result.map_for(frame_id), result, self.style)
+                image = annotate(held.frames[i], result.map_for(frame_id), result, self.style, self.regions)
                 frame = AnnotatedFrame(frame_id, float(held.timestamps[i]), image, result, fps)
                 self.frames_drawn += 1
             elif self._last is not None:

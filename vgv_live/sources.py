@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import vgv_core  # noqa: F401, I001  (sets FFmpeg/OpenCV options before cv2 loads)
 import cv2
 from vgv_core.errors import VideoError
-from vgv_core.models.loader import DEMO, demo_video_path, named_input
+from vgv_core.shipped import DEMO, demo_video_path, named_input
 
 CAMERA = "camera"
 STREAM = "stream"

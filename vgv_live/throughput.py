@@ -14,9 +14,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from vgv_core import VideoModel
+from vgv_core.window_geometry import window_span
 from vgv_live.clip_explainer import ClipExplainer
 from vgv_live.pipeline import ring_capacity
-from vgv_live.ring import FrameRing, window_span
+from vgv_live.ring import FrameRing
 from vgv_live.worker import ExplainWorker, WorkerOptions
 
 DISTINCT_FRAMES = 16

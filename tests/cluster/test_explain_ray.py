@@ -22,7 +22,7 @@ from explain_support import csv_rows, everything_in, explain, make_video, npz, p
 from ray_support import RayHead, require_ray
 
 from vgv_core.cluster.connection import LOOPBACK_SWITCH
-from vgv_core.models.loader import demo_video_path
+from vgv_core.shipped import demo_video_path
 from vgv_core.offline.run_manifest import MANIFEST_NAME
 
 REPO = Path(__file__).resolve().parents[2]

@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 
 from vgv_core.benchmark.report import machine_description
-from vgv_core.models.loader import demo_video_path
+from vgv_core.shipped import demo_video_path
 
 SECTION = "## Archives: one process or a local Ray cluster"
 VIDEO_LINE = re.compile(r": explained (\d+) frames in ([\d.]+) s")

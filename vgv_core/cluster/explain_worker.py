@@ -13,7 +13,7 @@ import torch
 
 from vgv_core.atomic_file import remove_stale_temporaries
 from vgv_core.cluster.workers import ModelWorker
-from vgv_core.commands.explain import build_engine
+from vgv_core.commands.explain import build_engine, guarded
 from vgv_core.errors import VGVError
 from vgv_core.offline.job import Options, OutputPaths, VideoOutcome, explain_video
 from vgv_core.progress import Progress
@@ -33,6 +33,7 @@ class ExplainWorker(ModelWorker):
 
     def _load(self) -> torch.device:
         self.engine, self.settings = build_engine(self.args, self.method)
+        self.options = guarded(self.args, self.engine, self.options, self.settings)
         return self.engine.preprocessor.device
 
     def explain(self, video: Path, outputs: OutputPaths) -> VideoResult:

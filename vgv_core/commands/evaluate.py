@@ -40,6 +40,8 @@ from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_core.explain.methods import METHODS
 from vgv_core.models import VideoModel, load_model
 from vgv_core.progress import Progress
+from vgv_core.regions import load_regions
+from vgv_core.shipped import named_regions
 
 DEFAULTS = BenchmarkConfig()
 
@@ -73,6 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             "ADDRESS. Needs pip install 'videogradvis-live[ray]'")
     data = parser.add_argument_group("data")
     data.add_argument("--data", default=SYNTHETIC, help=f"'{SYNTHETIC}' (test bay with masks, default) or a folder of videos")
+    data.add_argument("--regions", metavar="FILE",
+                      help="with --data FOLDER: a regions file (the attention guard's) whose regions are the ground "
+                           "truth of the pointing game and energy in mask, for the class each clip is explained for")
     data.add_argument("--n", type=_count, default=200, help="clips to evaluate (default 200)")
     data.add_argument("--seed", type=_natural, default=0, help="picks the clips, random maps and tie order (default 0)")
     methods = parser.add_argument_group("methods")
@@ -129,7 +134,8 @@ def build_benchmark(args: argparse.Namespace) -> tuple[VideoModel, MethodSet, Da
     vm = load_model(args.model, args.num_classes, args.checkpoint, args.device)
     custom = _custom(args.custom) | baseline_methods(args.seed)
     methods = MethodSet(_engine_methods(args.methods), custom, args.layer, exact=args.exact)
-    dataset = open_dataset(args.data, vm.spec, vm.device, args.n, args.seed)
+    regions = load_regions(named_regions(args.regions), vm.spec.labels) if args.regions else None
+    dataset = open_dataset(args.data, vm.spec, vm.device, args.n, args.seed, regions)
     return vm, methods, dataset, build_config(args, vm.spec.clip_len)
 
 
@@ -212,6 +218,6 @@ def _settings(args: argparse.Namespace, about: dict, config: BenchmarkConfig, se
         "mode": "exact" if args.exact else "fast", "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "clip_len": about["clip_len"], "crop_size": about["crop_size"], "n": args.n, "seed": args.seed,
         "fill": config.fill, "steps": config.steps, "frame_steps": config.frame_steps,
-        "sanity_clips": config.sanity_clips, "tolerance_px": config.pointing_tolerance(about["crop_size"]),
-        "seconds": round(seconds, 1), "ray": args.ray,
+        "sanity_clips": config.sanity_clips, "regions": args.regions and str(named_regions(args.regions)),
+        "tolerance_px": config.pointing_tolerance(about["crop_size"]), "seconds": round(seconds, 1), "ray": args.ray,
     }

@@ -33,14 +33,16 @@ from pathlib import Path
 
 import torch
 
+from vgv_core.attention import AttentionGuard
 from vgv_core.batching import default_window_batch
 from vgv_core.errors import VGVError, VideoError
 from vgv_core.explain import Explainer
 from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_core.explain.methods import METHODS, validate_methods
 from vgv_core.models import ModelSpec, load_model
-from vgv_core.models.loader import named_input
 from vgv_core.offline.inputs import Video, find_videos
+from vgv_core.regions import load_regions
+from vgv_core.shipped import named_regions
 from vgv_core.offline.job import Options, OutputPaths, Selection, VideoOutcome, explain_video
 from vgv_core.offline.sink import Look
 from vgv_core.offline.window_explainer import WindowExplainer
@@ -86,6 +88,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     explain.add_argument("--start", type=float, default=0.0, metavar="S", help="first second to explain")
     explain.add_argument("--end", type=float, metavar="S", help="explain up to this second")
     explain.add_argument("--max-frames", type=int, metavar="N", help="explain at most N frames")
+    explain.add_argument("--regions", metavar="FILE",
+                         help="attention guard: a regions file ('bay': the bay video's); adds attention_in_region "
+                              "and looked_elsewhere to --csv and looked-elsewhere runs to --json")
     look = parser.add_argument_group("pictures")
     look.add_argument("--colormap", default=DEFAULT_COLORMAP, help=f"one of {', '.join(COLORMAPS)} (default {DEFAULT_COLORMAP})")
     look.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
@@ -127,9 +132,19 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     engine, settings = build_engine(args, method)
+    options = guarded(args, engine, options, settings)
     if found.several:
         prepare_folders(args, [paths for _, paths in plans])
     return _explain_all(plans, engine, options, settings, found.several)
+
+
+def guarded(args: argparse.Namespace, engine: WindowExplainer, options: Options, settings: dict) -> Options:
+    """``options`` with the attention guard of ``--regions`` (and ``settings`` saying so)."""
+    if args.regions is None:
+        return options
+    labels = engine.spec.labels
+    settings["regions"] = str(named_regions(args.regions))
+    return replace(options, guard=AttentionGuard(load_regions(named_regions(args.regions), labels), labels))
 
 
 def _explain_all(plans: list[tuple[Path, OutputPaths]], engine: WindowExplainer, options: Options, settings: dict,
@@ -180,12 +195,14 @@ def output_arguments(args: argparse.Namespace) -> list[str]:
 
 def output_settings(args: argparse.Namespace, method: str) -> dict:
     """Every option that changes what is written, with the state of the files they name
-    (model spec, checkpoint, labels), for the run manifest's settings hash."""
+    (model spec, checkpoint, labels, regions), for the run manifest's settings hash."""
     names = ("model", "checkpoint", "num_classes", "labels", "clip_len", "input_size", "height", "width", "target",
              "layer", "exact", "hop", "batch", "start", "end", "max_frames", "colormap", "alpha", "blend", "layout",
-             "gif_width")
+             "gif_width", "regions")
     settings = {name: getattr(args, name) for name in names} | {"method": method}
-    for name in ("model", "checkpoint", "labels"):
+    if settings["regions"] is not None:
+        settings["regions"] = str(named_regions(settings["regions"]))
+    for name in ("model", "checkpoint", "labels", "regions"):
         path = Path(settings[name]) if settings[name] is not None else None
         if path is not None and path.is_file():
             stat = path.stat()

@@ -150,7 +150,8 @@ class _Metrics:
             self.curves.add(name, found)
             self.per_clip.add(name, {f"{c}_auc": area_under_curve(found[c], self.fractions[c]) for c in CURVES})
             self.per_clip.add(name, {"average_drop": drop, "increase_in_confidence": increase})
-            self.per_clip.add(name, _localisation(maps, batch.masks, self.config.pointing_tolerance(batch.clips.shape[-1])))
+            self.per_clip.add(name, _localisation(maps, batch.masks_for(targets),
+                                                  self.config.pointing_tolerance(batch.clips.shape[-1])))
 
     def _curves(self, clips: Tensor, reference: Tensor, maps: Tensor, targets: Tensor, steps: dict[str, int],
                 ends: tuple[Tensor, Tensor], ties: torch.Generator) -> dict[str, Tensor]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vgv_core.errors import VGVError, VideoError
-from vgv_core.models.loader import named_input
+from vgv_core.shipped import named_input
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".wmv", ".flv")
 MANIFEST_SUFFIXES = (".txt", ".lst", ".csv")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from vgv_core.attention import AttentionGuard
 from vgv_core.errors import VGVError, VideoError
 from vgv_core.offline.outputs import CsvWriter, GifWriter, NpzWriter, OutputSet, SummaryWriter
 from vgv_core.offline.pipeline import run_pipeline
@@ -68,6 +69,7 @@ class Options:
     gif_width: int | None = None
     pipelined: bool = True
     quiet: bool = False
+    guard: AttentionGuard | None = None  # the attention guard's regions (vgv_core.attention)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ def explain_video(
     started = time.monotonic()
     with VideoReader(path) as reader:
         info = reader.info
+        if options.guard is not None:
+            options.guard.regions.check_frame(info.width, info.height)
         first, stop = options.selection.frames(info)
         progress_bar = progress(path.name, _expected_frames(info, first, stop), options.quiet)
         files = OutputSet()
@@ -129,13 +133,15 @@ def _open_sink(
         fps=info.fps,
         caption=engine.method if engine.target is None else f"{engine.method} for {labels[engine.target]}",
         progress=progress,
+        guard=options.guard,
+        target=engine.target,
     )
     if outputs.video:
         sink.video = files.add(_writable(AtomicVideoWriter, outputs.video, info.fps, size))
     if outputs.gif:
         sink.gif = files.add(_writable(GifWriter, outputs.gif, info.fps, size, options.gif_width))
     if outputs.csv:
-        sink.csv = files.add(CsvWriter(outputs.csv, labels))
+        sink.csv = files.add(CsvWriter(outputs.csv, labels, attention=options.guard is not None))
     if outputs.npz:
         map_size = reduced_size((info.height, info.width))
         sink.npz = files.add(NpzWriter(outputs.npz, map_size, labels, engine.method))

@@ -45,7 +45,7 @@ def run_window(config: LiveConfig) -> int:
     data = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
     cache = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation))
     outputs = Outputs(recordings=data / "recordings", events=data / "events", snapshots=data / "snapshots",
-                      timelines=cache / "timelines")
+                      timelines=cache / "timelines", regions=data / "regions")
     source = default_source(config.source, config.model)
     window = MainWindow(replace(config, source=source), outputs, QSettings(ORGANIZATION, APPLICATION))
     for signum in (signal.SIGINT, signal.SIGTERM):  # handled between display ticks: close as if clicked

@@ -27,6 +27,8 @@ def result_record(result: Result) -> dict:
         "latency_ms": round(result.latency_s * 1000, 1),
         "preprocess_ms": round(timings.preprocess_s * 1000, 1),
         "explain_ms": round(timings.explain_s * 1000, 1),
+        "attention_in_region": None if result.attention_in_region is None else round(result.attention_in_region, 4),
+        "looked_elsewhere": result.looked_elsewhere,
     }
 
 
