@@ -16,6 +16,8 @@ import numpy as np
 
 from vgv_core.errors import VideoError, WriteError
 
+TEMP_RANDOM_LENGTH = 8  # the random part of tempfile.mkstemp's names
+
 
 def temp_path_beside(path: Path) -> Path:
     """A fresh file in ``path``'s folder (same filesystem, so the rename is atomic)."""
@@ -52,8 +54,9 @@ def refuse_to_replace(path: Path) -> None:
 
 
 def file_kind(mode: int) -> str:
-    kinds = ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-             (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a link"))
+    kinds = ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISLNK, "a link"))
     return next((name for test, name in kinds if test(mode)), "a special file")
 
 
@@ -95,3 +98,17 @@ def writing(path: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Delete the temporaries that unfinished writes of ``path`` left behind (a process killed
+    mid-write cannot delete its own). Only call it when nothing is writing ``path``."""
+    head, tail = f".{path.stem}.", f".partial{path.suffix}"
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        return
+    for candidate in folder.iterdir():
+        name = candidate.name
+        middle = name[len(head):-len(tail)] if name.startswith(head) and name.endswith(tail) else ""
+        if len(middle) == TEMP_RANDOM_LENGTH and "." not in middle:
+            candidate.unlink(missing_ok=True)

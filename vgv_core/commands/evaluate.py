@@ -11,6 +11,9 @@ Custom methods: --custom NAME=module:function, where the function has the signat
 function(net, clips (B, C, T, H, W), targets (B,)) -> maps (B, T, H, W) (see
 vgv_core.evaluation.methods).
 
+--ray local:N|auto|ADDRESS scores ranges of batches, and the sanity check, on the workers
+of a Ray cluster (one model per worker) and merges them: the same numbers as in one process.
+
 exit codes: 0 done; 2 bad input or arguments (nothing written); 130 interrupted
 """
 
@@ -28,7 +31,7 @@ import torch
 from vgv_core.errors import VGVError
 from vgv_core.evaluation.baselines import BASELINES, baseline_methods
 from vgv_core.evaluation.benchmark import BenchmarkConfig, run_benchmark
-from vgv_core.evaluation.datasets import SYNTHETIC, open_dataset
+from vgv_core.evaluation.datasets import SYNTHETIC, Dataset, open_dataset
 from vgv_core.evaluation.fill import FILLS
 from vgv_core.evaluation.methods import MapMethod, MethodSet
 from vgv_core.evaluation.report import table, write_csv, write_json, write_plot
@@ -55,7 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--exact", action="store_true", help=EXACT_MODE_HELP)
     model.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     model.add_argument("--threads", type=whole(1), default=1,
-                       help="torch CPU threads (default 1: threads sharing busy cores stall each other)")
+                       help="torch CPU threads, per worker with --ray "
+                            "(default 1: threads sharing busy cores stall each other)")
+    model.add_argument("--ray", metavar="CLUSTER",
+                       help="run on a Ray cluster: local:N (start one of N workers here), auto (join RAY_ADDRESS) or "
+                            "ADDRESS. Needs pip install 'videogradvis-live[ray]'")
     data = parser.add_argument_group("data")
     data.add_argument("--data", default=SYNTHETIC, help=f"'{SYNTHETIC}' (test bay with masks, default) or a folder of videos")
     data.add_argument("--regions", metavar="FILE",
@@ -87,23 +94,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     outputs = _outputs(args)
-    torch.set_num_threads(args.threads)
-    vm = load_model(args.model, args.num_classes, args.checkpoint, args.device)
-    custom = _custom(args.custom) | baseline_methods(args.seed)
-    methods = MethodSet(_engine_methods(args.methods), custom, args.layer, exact=args.exact)
-    regions = load_regions(named_regions(args.regions), vm.spec.labels) if args.regions else None
-    dataset = open_dataset(args.data, vm.spec, vm.device, args.n, args.seed, regions)
-    config = BenchmarkConfig(
-        steps=args.steps, frame_steps=args.frame_steps, fill=args.fill, batch_size=args.batch_size,
-        forward_batch=args.forward_batch, sanity_clips=min(args.sanity_clips, args.n), tolerance=args.tolerance,
-        seed=args.seed,
-    )
-    started, bars = time.monotonic(), _Bars(args, vm, config)
-    try:
-        result = run_benchmark(vm.net, dataset, methods, config, bars)
-    finally:
-        bars.close()
-    settings = _settings(args, vm, dataset.description, config, time.monotonic() - started)
+    started = time.monotonic()
+    if args.ray is not None:
+        from vgv_core.cluster.eval_run import evaluate_on_cluster  # Ray is an extra: imported only when asked for
+
+        result, about = evaluate_on_cluster(args)
+    else:
+        torch.set_num_threads(args.threads)
+        vm, methods, dataset, config = build_benchmark(args)
+        bars = _Bars(args, vm, config)
+        try:
+            result = run_benchmark(vm.net, dataset, methods, config, bars)
+        finally:
+            bars.close()
+        about = describe(vm, dataset)
+    settings = _settings(args, about, build_config(args, about["clip_len"]), time.monotonic() - started)
     print(table(result))
     write_json(result, settings, outputs["json"])
     write_csv(result, outputs["csv"])
@@ -112,6 +117,30 @@ def run(args: argparse.Namespace) -> int:
     written = ", ".join(str(path) for path in outputs.values() if path)
     print(f"vgv eval: {len(result.clip_names)} clips in {settings['seconds']:.0f} s; wrote {written}", file=sys.stderr)
     return 0
+
+
+def build_benchmark(args: argparse.Namespace) -> tuple[VideoModel, MethodSet, Dataset, BenchmarkConfig]:
+    """The model, methods, clips and settings ``args`` ask for."""
+    vm = load_model(args.model, args.num_classes, args.checkpoint, args.device)
+    custom = _custom(args.custom) | baseline_methods(args.seed)
+    methods = MethodSet(_engine_methods(args.methods), custom, args.layer, exact=args.exact)
+    regions = load_regions(named_regions(args.regions), vm.spec.labels) if args.regions else None
+    dataset = open_dataset(args.data, vm.spec, vm.device, args.n, args.seed, regions)
+    return vm, methods, dataset, build_config(args, vm.spec.clip_len)
+
+
+def build_config(args: argparse.Namespace, clip_len: int) -> BenchmarkConfig:
+    return BenchmarkConfig(
+        steps=args.steps, frame_steps=min(args.frame_steps, clip_len), fill=args.fill, batch_size=args.batch_size,
+        forward_batch=args.forward_batch, sanity_clips=min(args.sanity_clips, args.n), tolerance=args.tolerance,
+        seed=args.seed,
+    )
+
+
+def describe(vm: VideoModel, dataset: Dataset) -> dict:
+    """What the settings say about the model and data, from wherever they were loaded."""
+    return {"arch": vm.spec.arch, "clip_len": vm.spec.clip_len, "crop_size": vm.spec.crop_size,
+            "device": str(vm.device), "data": dataset.description, "threads": torch.get_num_threads()}
 
 
 def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
@@ -172,13 +201,13 @@ class _Bars:
         (self.sanity or self.clips).close()
 
 
-def _settings(args: argparse.Namespace, vm: VideoModel, data: str, config: BenchmarkConfig, seconds: float) -> dict:
+def _settings(args: argparse.Namespace, about: dict, config: BenchmarkConfig, seconds: float) -> dict:
     return {
-        "model": str(args.model), "arch": vm.spec.arch, "checkpoint": args.checkpoint, "data": data,
-        "device": str(vm.device), "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "model": str(args.model), "arch": about["arch"], "checkpoint": args.checkpoint, "data": about["data"],
+        "device": about["device"], "threads": about["threads"], "torch": torch.__version__,
         "mode": "exact" if args.exact else "fast", "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "clip_len": vm.spec.clip_len, "crop_size": vm.spec.crop_size, "n": args.n, "seed": args.seed,
-        "fill": config.fill, "steps": config.steps, "frame_steps": min(config.frame_steps, vm.spec.clip_len),
+        "clip_len": about["clip_len"], "crop_size": about["crop_size"], "n": args.n, "seed": args.seed,
+        "fill": config.fill, "steps": config.steps, "frame_steps": config.frame_steps,
         "sanity_clips": config.sanity_clips, "regions": args.regions and str(named_regions(args.regions)),
-        "tolerance_px": config.pointing_tolerance(vm.spec.crop_size), "seconds": round(seconds, 1),
+        "tolerance_px": config.pointing_tolerance(about["crop_size"]), "seconds": round(seconds, 1), "ray": args.ray,
     }

@@ -17,8 +17,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from math import ceil
 from pathlib import Path
 from typing import Protocol
@@ -27,12 +28,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from vgv_core.commands.explain import VIDEO_SUFFIXES
 from vgv_core.demo.classes import CLASSES
 from vgv_core.demo.dataset import render_clips
 from vgv_core.demo.seeds import TEST_SEEDS, VALIDATION_SEEDS
 from vgv_core.errors import VGVError
 from vgv_core.models.spec import ModelSpec
+from vgv_core.offline.inputs import VIDEO_SUFFIXES
 from vgv_core.preprocess import Preprocessor
 from vgv_core.regions import Regions
 from vgv_core.video_reader import VideoReader
@@ -62,7 +63,10 @@ class Dataset(Protocol):
     has_masks: bool
     description: str
 
-    def batches(self, batch_size: int) -> Iterator[EvalBatch]: ...
+    def batches(self, batch_size: int, start: int = 0, stop: int | None = None) -> Iterator[EvalBatch]:
+        """Batches number ``start`` to before ``stop`` (None: to the end) of ``batch_size`` clips;
+        the same clips in the same batches whatever part is asked for."""
+        ...
 
 
 class SyntheticBay:
@@ -84,14 +88,15 @@ class SyntheticBay:
         self.seeds = (TEST_SEEDS + np.random.default_rng(seed).choice(span, n, replace=False)).tolist()
         self.description = f"{SYNTHETIC} test bay, {n} clips (seed {seed})"
 
-    def batches(self, batch_size: int) -> Iterator[EvalBatch]:
-        for start in range(0, self.size, batch_size):
-            clips = render_clips(self.seeds[start:start + batch_size], self.spec, first_index=start)
+    def batches(self, batch_size: int, start: int = 0, stop: int | None = None) -> Iterator[EvalBatch]:
+        end = self.size if stop is None else min(self.size, stop * batch_size)
+        for first in range(start * batch_size, end, batch_size):
+            clips = render_clips(self.seeds[first:first + batch_size], self.spec, first_index=first)
             yield EvalBatch(
                 clips=torch.cat([self.preprocess(clip.frames) for clip in clips]),
                 targets=torch.tensor([self._class_index(clip.label) for clip in clips], device=self.preprocess.device),
                 masks=torch.stack([self._lamp_location(clip.masks) for clip in clips]),
-                names=tuple(f"seed {seed} {clip.label}" for seed, clip in zip(self.seeds[start:], clips)),
+                names=tuple(f"seed {seed} {clip.label}" for seed, clip in zip(self.seeds[first:], clips)),
             )
 
     def _class_index(self, label: str) -> int:
@@ -119,18 +124,13 @@ class VideoFolder:
         self.description = f"{len(self.videos)} videos in {folder}, up to {n} clips"
         self._class_masks: dict[tuple[int, int], Tensor] = {}
 
-    def batches(self, batch_size: int) -> Iterator[EvalBatch]:
-        clips, names, masks = [], [], []
-        for name, frames in self._windows():
-            clips.append(self.preprocess(frames))
-            names.append(name)
-            if self.regions is not None:
-                masks.append(self._masks_of_classes(frames.shape[2], frames.shape[1]))
-            if len(clips) == batch_size:
-                yield self._batch(clips, names, masks)
-                clips, names, masks = [], [], []
-        if clips:
-            yield self._batch(clips, names, masks)
+    def batches(self, batch_size: int, start: int = 0, stop: int | None = None) -> Iterator[EvalBatch]:
+        """The windows of earlier batches are decoded to find where batch ``start`` begins."""
+        for group in islice(_groups(self._windows(), batch_size), start, stop):
+            clips = [self.preprocess(frames) for _, frames in group]
+            masks = [] if self.regions is None else [
+                self._masks_of_classes(frames.shape[2], frames.shape[1]) for _, frames in group]
+            yield self._batch(clips, [name for name, _ in group], masks)
 
     @staticmethod
     def _batch(clips: list[Tensor], names: list[str], masks: list[Tensor]) -> EvalBatch:
@@ -158,6 +158,13 @@ class VideoFolder:
                     if len(window) == span:
                         yield f"{path.name}@{index + 1 - span}", np.stack(window[::self.spec.frame_stride])
                         produced, window = produced + 1, []
+
+
+def _groups(items: Iterable, size: int) -> Iterator[list]:
+    """``items`` in lists of ``size`` (the last one may be shorter)."""
+    iterator = iter(items)
+    while group := list(islice(iterator, size)):
+        yield group
 
 
 def as_model_input(masks: np.ndarray, preprocess: Preprocessor) -> Tensor:

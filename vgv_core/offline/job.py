@@ -6,7 +6,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from vgv_core.attention import AttentionGuard
 from vgv_core.errors import VGVError, VideoError
@@ -19,6 +19,10 @@ from vgv_core.progress import Progress
 from vgv_core.render.annotate import Annotator, picture_width
 from vgv_core.video_reader import VideoInfo, VideoReader
 from vgv_core.video_writer import AtomicVideoWriter
+
+
+# (label, expected frames or None, quiet) -> the bar a video's frames are counted on
+ProgressFactory = Callable[[str, int | None, bool], Progress]
 
 
 @dataclass(frozen=True)
@@ -85,20 +89,22 @@ class VideoOutcome:
 
 
 def explain_video(
-    path: Path, outputs: OutputPaths, engine: WindowExplainer, options: Options, settings: dict[str, Any]
+    path: Path, outputs: OutputPaths, engine: WindowExplainer, options: Options, settings: dict[str, Any],
+    progress: ProgressFactory = Progress,
 ) -> VideoOutcome:
     """Explain every selected frame of ``path`` into ``outputs``; all are published together
-    at the end, or none (an error or KeyboardInterrupt removes the temporary files)."""
+    at the end, or none (an error or KeyboardInterrupt removes the temporary files).
+    ``progress`` makes the bar counting the frames (a cluster worker's reports them instead)."""
     started = time.monotonic()
     with VideoReader(path) as reader:
         info = reader.info
         if options.guard is not None:
             options.guard.regions.check_frame(info.width, info.height)
         first, stop = options.selection.frames(info)
-        progress = Progress(path.name, _expected_frames(info, first, stop), options.quiet)
+        progress_bar = progress(path.name, _expected_frames(info, first, stop), options.quiet)
         files = OutputSet()
         try:
-            sink = _open_sink(files, engine, info, outputs, options, progress, settings)
+            sink = _open_sink(files, engine, info, outputs, options, progress_bar, settings)
             on_gpu = engine.preprocessor.device.type != "cpu"
             decoded = reader.frames(first, stop)
             frames = run_pipeline(decoded, engine.run, sink, options.pipelined, explain_thread=on_gpu)
@@ -109,7 +115,7 @@ def explain_video(
             files.abort()
             raise
         finally:
-            progress.close()
+            progress_bar.close()
     return VideoOutcome(path, frames, info.fps, time.monotonic() - started, reader.missing_frames, info.fps_note)
 
 
