@@ -3,7 +3,9 @@
     vgv-live SOURCE --headless [--record OUT.mp4] [--jsonl OUT.jsonl] [--events DIR] [--duration S] ...
     vgv-live [SOURCE]            (the window; needs PyQt6)
 
-Bad input ends with one line on stderr and exit status 1; never a traceback.
+Every failure is one line on stderr, never a traceback. Exit codes (vgv_core.exits): 0 ran
+to its end with every output written; 1 the source could not be opened; 2 bad input or
+arguments; 3 a part failed while running; 4 an output could not be written; 70 a bug.
 """
 
 from __future__ import annotations
@@ -98,14 +100,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_or_exit_code(argv)
     if isinstance(args, int):
         return args
-    return run_command("vgv-live", lambda: run(config_from_args(args)))
+    return run_command("vgv-live", lambda: run(config_from_args(args), args.config))
 
 
-def run(config: LiveConfig) -> int:
+def run(config: LiveConfig, settings_file: str | None = None) -> int:
     if config.headless:
         from vgv_live.headless import run_headless
 
-        return run_headless(config)
+        return run_headless(config, settings_file=settings_file)
     return run_window(config)
 
 

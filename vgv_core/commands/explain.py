@@ -40,6 +40,7 @@ from vgv_core.explain import Explainer
 from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_core.explain.methods import METHODS, validate_methods
 from vgv_core.models import ModelSpec, load_model
+from vgv_core.models.loader import model_files
 from vgv_core.offline.inputs import Video, find_videos
 from vgv_core.offline.job import Options, OutputPaths, Selection, VideoOutcome, explain_video
 from vgv_core.offline.sink import Look
@@ -194,12 +195,8 @@ def output_folders(args: argparse.Namespace, outputs: list[OutputPaths]) -> list
 
 def settings_files(args: argparse.Namespace) -> list[Path]:
     """The run's inputs besides the videos, which no output may overwrite."""
-    spec = Path(args.model)
     named = [args.checkpoint, args.labels, args.regions and named_regions(args.regions)]
-    if spec.is_file():
-        weights = ModelSpec.from_json(spec).weights
-        named += [spec, weights and spec.parent / weights]
-    return [Path(path) for path in named if path]
+    return [Path(path) for path in named if path] + model_files(args.model)
 
 
 def prepare_folders(folders: list[Output]) -> None:

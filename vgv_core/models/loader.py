@@ -55,6 +55,15 @@ def load_model(
     return VideoModel(net=net.eval().to(target), spec=spec, device=target)
 
 
+def model_files(name_or_spec: str | Path) -> list[Path]:
+    """The files a model is read from: a spec file and its weights (none for a registry name)."""
+    spec = Path(name_or_spec)
+    if not spec.is_file():
+        return []
+    weights = ModelSpec.from_json(spec).weights
+    return [spec] + ([spec.parent / weights] if weights else [])
+
+
 def build_net(spec: ModelSpec) -> nn.Module:
     """The spec's architecture with fresh weights, in training mode on the CPU."""
     try:
