@@ -42,9 +42,15 @@ EXACT_MODE_HELP = (
 
 class SpeedRules(Protocol):
     def applied(
-        self, model: nn.Module, model_input: Tensor, kind: PassKind, modules: list[nn.Module], layer: nn.Module | None
+        self,
+        model: nn.Module,
+        model_input: Tensor | list[Tensor],
+        kind: PassKind,
+        modules: list[nn.Module],
+        layer: nn.Module | None,
     ) -> AbstractContextManager[Handlers]:
-        """A context for one forward pass of ``model`` on ``model_input``; yields the handlers
+        """A context for one forward pass of ``model`` on ``model_input`` (a clip, or a list of
+        pathways); yields the handlers
         of functional torch calls for the pass's `FunctionRules` mode."""
         ...
 
@@ -70,7 +76,12 @@ class CpuSpeedRules:
 
     @contextmanager
     def applied(
-        self, model: nn.Module, model_input: Tensor, kind: PassKind, modules: list[nn.Module], layer: nn.Module | None
+        self,
+        model: nn.Module,
+        model_input: Tensor | list[Tensor],
+        kind: PassKind,
+        modules: list[nn.Module],
+        layer: nn.Module | None,
     ) -> Iterator[Handlers]:
         if not _worth_it(kind):
             yield {}
