@@ -31,3 +31,8 @@ class TargetError(VGVError, ValueError):
 
 class VideoError(VGVError):
     """A video file or stream cannot be opened, decoded or written."""
+
+
+class MissingExtraError(VGVError):
+    """An optional integration is not installed; the message names the extra to install
+    (``pip install 'videogradvis-live[EXTRA]'``). The command lines exit 2."""

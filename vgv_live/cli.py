@@ -3,7 +3,8 @@
     vgv-live SOURCE --headless [--record OUT.mp4] [--jsonl OUT.jsonl] [--events DIR] [--duration S] ...
     vgv-live [SOURCE]            (the window; needs PyQt6)
 
-Bad input ends with one line on stderr and exit status 1; never a traceback.
+Bad input ends with one line on stderr and exit status 1 (2 when an optional extra it needs is
+not installed); never a traceback.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import argparse
 import sys
 import warnings
 
-from vgv_core.errors import VGVError
+from vgv_core.errors import MissingExtraError, VGVError
 from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_core.render import BLENDS, COLORMAPS
 from vgv_core.render.blend import DEFAULT_ALPHA, DEFAULT_COLORMAP
 from vgv_core.version import package_version
 from vgv_live.config import ConfigError, LiveConfig, load_toml, merge
+
+EXIT_MISSING_EXTRA = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_window(config)
     except VGVError as exc:
         print(f"vgv-live: error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_MISSING_EXTRA if isinstance(exc, MissingExtraError) else 1
     except KeyboardInterrupt:
         print("vgv-live: interrupted", file=sys.stderr)
         return 130

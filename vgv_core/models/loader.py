@@ -12,6 +12,7 @@ import torch.nn as nn
 
 from vgv_core.errors import ModelError
 from vgv_core.models.checkpoint import load_checkpoint
+from vgv_core.models.huggingface import load_pretrained_folder
 from vgv_core.models.registry import ARCHS, arch_info
 from vgv_core.models.spec import ModelSpec
 
@@ -66,14 +67,19 @@ def load_model(
     device: str | torch.device | None = None,
     labels: list[str] | None = None,
 ) -> VideoModel:
-    """Build a model from a registry arch name, a spec JSON path, or ``"demo"``.
+    """Build a model from a registry arch name, a spec JSON path, ``"demo"``, or a folder
+    written by a Hugging Face video classifier's ``save_pretrained`` (models.huggingface).
 
-    ``num_classes`` replaces the classification head; ``checkpoint`` (or the spec's
-    ``weights``) is loaded strictly with ``weights_only=True``.
+    ``num_classes`` replaces the classification head (of a folder's model: when it differs
+    from the folder's); ``checkpoint`` (or the spec's ``weights``) is loaded strictly with
+    ``weights_only=True``.
     """
-    spec, weights = _resolve_spec(str(name_or_spec), num_classes, checkpoint, labels)
-    info = arch_info(spec.arch)
-    net = info.build(spec.num_classes, spec.clip_len, spec.crop_size, **spec.arch_kwargs)
+    if Path(name_or_spec).is_dir():
+        net, spec = load_pretrained_folder(Path(name_or_spec), num_classes, labels)
+        weights = Path(checkpoint) if checkpoint is not None else None
+    else:
+        spec, weights = _resolve_spec(str(name_or_spec), num_classes, checkpoint, labels)
+        net = arch_info(spec.arch).build(spec.num_classes, spec.clip_len, spec.crop_size, **spec.arch_kwargs)
     if weights is not None:
         load_checkpoint(net, weights)
     net.vgv_spec = spec  # lets Explainer find the target layer without being told
@@ -95,7 +101,10 @@ def _resolve_spec(
         if num_classes is not None and num_classes != spec.num_classes:
             spec = replace(spec, num_classes=num_classes, labels=())
     else:
-        raise ModelError(f"unknown model {name!r}: give an arch ({', '.join(ARCHS)}), a spec .json path or 'demo'")
+        raise ModelError(
+            f"unknown model {name!r}: give an arch ({', '.join(ARCHS)}), a spec .json path, 'demo' or a "
+            "save_pretrained folder"
+        )
     if labels:
         spec = replace(spec, labels=tuple(labels), num_classes=len(labels))
     return spec, Path(checkpoint) if checkpoint is not None else weights
@@ -107,6 +116,7 @@ def _spec_for_arch(arch: str, num_classes: int) -> ModelSpec:
         arch=arch,
         num_classes=num_classes,
         clip_len=info.clip_len,
+        frame_stride=info.frame_stride,
         crop_size=info.crop_size,
         resize_size=info.resize_size,
         mean=info.mean,

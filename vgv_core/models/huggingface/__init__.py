@@ -1,0 +1,87 @@
+"""Hugging Face video transformers (VideoMAE, TimeSformer, ViViT) from a ``save_pretrained`` folder.
+
+Nothing is downloaded: the folder is read with ``local_files_only`` (and ``HF_HUB_OFFLINE``).
+The models run eager attention, whose maps attention rollout reads. transformers is the
+optional extra ``[hf]``; without it, loading says how to install it.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator
+
+import torch.nn as nn
+
+from vgv_core.errors import CheckpointError, MissingExtraError
+from vgv_core.models.checkpoint import misfits
+from vgv_core.models.huggingface.families import FAMILIES, Family
+from vgv_core.models.huggingface.folder import folder_spec, read_config
+from vgv_core.models.spec import ModelSpec
+
+__all__ = ["FAMILIES", "load_pretrained_folder"]
+
+
+def load_pretrained_folder(
+    folder: Path, num_classes: int | None = None, labels: list[str] | None = None
+) -> tuple[nn.Module, ModelSpec]:
+    """The folder's classifier (in training mode, on the CPU) and its spec. ``num_classes`` (or
+    as many ``labels``) other than the folder's replaces the head with a fresh one."""
+    config, family = read_config(folder)
+    saved = folder_spec(folder, config, family)
+    classes = len(labels) if labels else num_classes or saved.num_classes
+    spec = saved if classes == saved.num_classes else replace(saved, num_classes=classes, labels=())
+    if labels:
+        spec = replace(spec, labels=tuple(labels))
+    net = _load(folder, family, classes, replaces_head=classes != saved.num_classes)
+    return net, replace(spec, target_layer=family.default_layer(net))
+
+
+def _load(folder: Path, family: Family, classes: int, replaces_head: bool) -> nn.Module:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        from vgv_core.models.huggingface.adapter import CLASSES
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"loading the {family.model_type} model in {folder} needs Hugging Face transformers ({exc}): "
+            "pip install 'videogradvis-live[hf]'"
+        ) from None
+    head = {"num_labels": classes} if replaces_head else {}
+    with _quiet_transformers():
+        try:
+            net, info = CLASSES[family.model_type].from_pretrained(
+                folder, local_files_only=True, attn_implementation="eager", output_loading_info=True,
+                ignore_mismatched_sizes=True, **head,
+            )
+        except OSError as exc:  # no weights file, or an unreadable one
+            raise CheckpointError(f"cannot load the weights in {folder}: {exc}") from None
+    _check_loaded(folder, family, info, replaces_head)
+    return net
+
+
+def _check_loaded(folder: Path, family: Family, info: dict, replaces_head: bool) -> None:
+    """Every weight must come from the folder, at its shape; the head only may be new when replaced."""
+    fresh_head = (lambda key: key.startswith(family.head)) if replaces_head else (lambda key: False)
+    mismatched = [entry for entry in sorted(info["mismatched_keys"]) if not fresh_head(entry[0])]
+    missing = sorted(key for key in info["missing_keys"] if not fresh_head(key))
+    problems = misfits(mismatched, missing)
+    if problems:
+        raise CheckpointError(f"the weights in {folder} do not fit its config.json: " + "; ".join(problems))
+
+
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """No progress bars or load reports from transformers: what matters is checked and said here."""
+    from transformers.utils import logging
+
+    verbosity, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        if bars:
+            logging.enable_progress_bar()
