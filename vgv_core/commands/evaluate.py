@@ -34,6 +34,7 @@ from vgv_core.evaluation.methods import MapMethod, MethodSet
 from vgv_core.evaluation.report import table, write_csv, write_json, write_plot
 from vgv_core.evaluation.sanity import parameter_stages
 from vgv_core.explain.cpu import EXACT_MODE_HELP
+from vgv_core.explain import methods_for
 from vgv_core.explain.methods import METHODS
 from vgv_core.models import VideoModel, load_model
 from vgv_core.progress import Progress
@@ -69,7 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--n", type=_count, default=200, help="clips to evaluate (default 200)")
     data.add_argument("--seed", type=_natural, default=0, help="picks the clips, random maps and tie order (default 0)")
     methods = parser.add_argument_group("methods")
-    methods.add_argument("--methods", default="all", help=f"comma list of {', '.join(METHODS)}, or 'all' (default)")
+    methods.add_argument("--methods", default="all",
+                         help=f"comma list of {', '.join(METHODS)}, or 'all' (default: those the model supports)")
     methods.add_argument("--custom", action="append", default=[], metavar="NAME=MODULE:FUNCTION",
                          help="add a method of your own (repeatable)")
     metrics = parser.add_argument_group("metrics")
@@ -95,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     vm = load_model(args.model, args.num_classes, args.checkpoint, args.device)
     custom = _custom(args.custom) | baseline_methods(args.seed)
-    methods = MethodSet(_engine_methods(args.methods), custom, args.layer, exact=args.exact)
+    methods = MethodSet(_engine_methods(args.methods, vm.net), custom, args.layer, exact=args.exact)
     dataset = open_dataset(args.data, vm.spec, vm.device, args.n, args.seed)
     config = BenchmarkConfig(
         steps=args.steps, frame_steps=args.frame_steps, fill=args.fill, batch_size=args.batch_size,
@@ -129,9 +131,9 @@ def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
     return outputs
 
 
-def _engine_methods(text: str) -> tuple[str, ...]:
+def _engine_methods(text: str, net: torch.nn.Module) -> tuple[str, ...]:
     if text == "all":
-        return METHODS
+        return methods_for(net)
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 

@@ -38,7 +38,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from vgv_core.errors import MethodError
-from vgv_core.explain.methods import ATTENTION_METHODS
+from vgv_core.explain.methods import ATTENTION_METHODS, METHODS
 from vgv_core.explain.tokens import TokenGrid
 
 (ATTENTION_METHOD,) = ATTENTION_METHODS
@@ -70,6 +70,11 @@ class AttentionTrace:
 
 def reads_attention(model: nn.Module) -> bool:
     return callable(getattr(model, "recording_attention", None))
+
+
+def methods_for(model: nn.Module) -> tuple[str, ...]:
+    """The methods that can explain ``model``: attention rollout only where there is attention to read."""
+    return METHODS if reads_attention(model) else tuple(m for m in METHODS if m not in ATTENTION_METHODS)
 
 
 def recording_attention(model: nn.Module) -> AbstractContextManager[AttentionTrace]:

@@ -110,7 +110,7 @@ class LayerTap:
             self.outputs = [LayerOutput(tensor, self.arch_layout) for tensor in output]
             return [tensor.clone() for tensor in output]
         tensor = output[0] if isinstance(output, tuple) else output
-        grid = self.token_grid or _grid_beside(output)
+        grid = _grid_beside(output) or (self.token_grid if tensor.dim() == 3 else None)  # e.g. a patch embedding's conv is 5-D
         self.outputs = [LayerOutput(tensor, TOKENS if grid is not None else self.arch_layout, grid)]
         copy = tensor.clone()
         return (copy, *output[1:]) if isinstance(output, tuple) else copy
