@@ -69,6 +69,17 @@ def test_weights_that_do_not_fit_the_config(folder, tmp_path):
         load_model(copy)
 
 
+def test_a_backbone_without_head_needs_num_classes(tmp_path):
+    """A pre-training checkpoint (the bare VideoMAEModel) has no head: refused, unless a new one is asked for."""
+    save_transformer(tmp_path / "classifier", "videomae")
+    backbone = transformers.VideoMAEForVideoClassification.from_pretrained(tmp_path / "classifier").videomae
+    backbone.save_pretrained(tmp_path / "backbone")
+    shutil.copy(tmp_path / "classifier" / "preprocessor_config.json", tmp_path / "backbone")
+    with pytest.raises(CheckpointError, match=r"missing keys .*classifier\.weight.*\(only the classification head"):
+        load_model(tmp_path / "backbone")
+    assert load_model(tmp_path / "backbone", num_classes=4).net(torch.zeros(1, 3, 4, 32, 32)).shape == (1, 4)
+
+
 def test_a_folder_without_weights(folder, tmp_path):
     copy = _copy(folder, tmp_path)
     (copy / "model.safetensors").unlink()

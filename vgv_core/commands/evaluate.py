@@ -57,7 +57,8 @@ def _natural(text: str) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     model = parser.add_argument_group("model")
-    model.add_argument("--model", default="demo", help="registry arch, spec .json, or 'demo' (default)")
+    model.add_argument("--model", default="demo",
+                       help="registry arch, spec .json, a Hugging Face save_pretrained folder, or 'demo' (default)")
     model.add_argument("--checkpoint", metavar="PATH", help="weights to load")
     model.add_argument("--num-classes", type=_count, help="replace the classification head")
     model.add_argument("--layer", help="CAM layer, dotted name (default: the spec's)")

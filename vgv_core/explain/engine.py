@@ -32,7 +32,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from vgv_core.errors import ClipError, MethodError
-from vgv_core.explain.attention import AttentionTrace, gradient_rollout, recording_attention
+from vgv_core.explain.attention import ATTENTION_METHOD, AttentionTrace, gradient_rollout, recording_attention
 from vgv_core.explain.cam import fused_activation_map
 from vgv_core.explain.class_batching import ClassGradients
 from vgv_core.explain.cpu import speed_rules
@@ -58,7 +58,7 @@ from vgv_core.explain.model_input import Clip, ModelInput
 from vgv_core.explain.model_state import evaluation_mode
 from vgv_core.explain.pass_kind import PassKind
 from vgv_core.explain.targets import Targets, resolve_class_targets
-from vgv_core.explain.tokens import TokenGrid, token_grid_of
+from vgv_core.explain.tokens import token_grid_of
 
 AMP_DTYPES = {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}
 SHAPE_ERRORS = ("Output size is too small", "Kernel size can't be greater", "smaller than kernel", "must be greater than")
@@ -138,12 +138,11 @@ class BackwardStep:
 
 @dataclass
 class PassTaps:
-    """What a pass records on the way forward for its backward: the CAM layer's output and
-    the attention maps, and the token grid both are read on."""
+    """What a pass records on the way forward for its backward: the CAM layer's output, and
+    the attention maps for attention rollout."""
 
     layer: LayerTap | None
-    attention: AttentionTrace
-    grid: TokenGrid | None
+    attention: AttentionTrace = field(default_factory=AttentionTrace)
 
 
 class Explainer:
@@ -204,7 +203,7 @@ class Explainer:
         batch, frames = model_input.batch, model_input.frames
         rule = GateRule()
         grid = token_grid_of(self.model, tuple(frames.shape))
-        taps = PassTaps(LayerTap(self.model, self._layer[1], grid) if plan.cam_methods else None, AttentionTrace(), grid)
+        taps = PassTaps(LayerTap(self.model, self._layer[1], grid) if plan.cam_methods else None)
         kind = PassKind.of(
             model_input.leaves, self.target_layer if taps.layer else None, plan.guided, plan.input_gradient, self.amp
         )
@@ -216,9 +215,8 @@ class Explainer:
         if taps.layer:
             layer_maps |= self._cams(taps.layer, grads["layer"], plan)
         if plan.attention:
-            (method,) = [m for m in plan.methods if m in ATTENTION_METHODS]
-            rollout = gradient_rollout(taps.attention, grads["attention"], grid, self.model.attention_readout, batch)
-            layer_maps[method] = rollout
+            readout = self.model.attention_readout
+            layer_maps[ATTENTION_METHOD] = gradient_rollout(taps.attention, grads["attention"], grid, readout, batch)
         size = tuple(frames.shape[2:])
         raw = {m: layer_map.unflatten(0, (batch, -1)) for m, layer_map in layer_maps.items()}
         maps = {

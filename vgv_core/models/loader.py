@@ -74,11 +74,12 @@ def load_model(
     from the folder's); ``checkpoint`` (or the spec's ``weights``) is loaded strictly with
     ``weights_only=True``.
     """
-    if Path(name_or_spec).is_dir():
-        net, spec = load_pretrained_folder(Path(name_or_spec), num_classes, labels)
+    name = str(name_or_spec)
+    if name not in ARCHS and name != DEMO and Path(name).is_dir():  # an arch name or "demo" wins over a folder so named
+        net, spec = load_pretrained_folder(Path(name), num_classes, labels)
         weights = Path(checkpoint) if checkpoint is not None else None
     else:
-        spec, weights = _resolve_spec(str(name_or_spec), num_classes, checkpoint, labels)
+        spec, weights = _resolve_spec(name, num_classes, checkpoint, labels)
         net = arch_info(spec.arch).build(spec.num_classes, spec.clip_len, spec.crop_size, **spec.arch_kwargs)
     if weights is not None:
         load_checkpoint(net, weights)
@@ -90,7 +91,7 @@ def load_model(
 def _resolve_spec(
     name: str, num_classes: int | None, checkpoint: str | Path | None, labels: list[str] | None
 ) -> tuple[ModelSpec, Path | None]:
-    if name == "demo":
+    if name == DEMO:
         name = str(demo_spec_path())
     if name in ARCHS:
         spec = _spec_for_arch(name, num_classes or (len(labels) if labels else DEFAULT_NUM_CLASSES))

@@ -27,19 +27,21 @@ __all__ = ["FAMILIES", "load_pretrained_folder"]
 def load_pretrained_folder(
     folder: Path, num_classes: int | None = None, labels: list[str] | None = None
 ) -> tuple[nn.Module, ModelSpec]:
-    """The folder's classifier (in training mode, on the CPU) and its spec. ``num_classes`` (or
-    as many ``labels``) other than the folder's replaces the head with a fresh one."""
+    """The folder's classifier (in training mode, on the CPU) and its spec. With ``num_classes``
+    (or ``labels``) the head may be new: replaced when the folder's has another size, fresh
+    where the folder has none (a pre-training checkpoint)."""
     config, family = read_config(folder)
     saved = folder_spec(folder, config, family)
     classes = len(labels) if labels else num_classes or saved.num_classes
     spec = saved if classes == saved.num_classes else replace(saved, num_classes=classes, labels=())
     if labels:
         spec = replace(spec, labels=tuple(labels))
-    net = _load(folder, family, classes, replaces_head=classes != saved.num_classes)
+    head = {"num_labels": classes} if classes != saved.num_classes else {}
+    net = _load(folder, family, head, new_head=bool(labels) or num_classes is not None)
     return net, replace(spec, target_layer=family.default_layer(net))
 
 
-def _load(folder: Path, family: Family, classes: int, replaces_head: bool) -> nn.Module:
+def _load(folder: Path, family: Family, head: dict, new_head: bool) -> nn.Module:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         from vgv_core.models.huggingface.adapter import CLASSES
@@ -48,7 +50,6 @@ def _load(folder: Path, family: Family, classes: int, replaces_head: bool) -> nn
             f"loading the {family.model_type} model in {folder} needs Hugging Face transformers ({exc}): "
             "pip install 'videogradvis-live[hf]'"
         ) from None
-    head = {"num_labels": classes} if replaces_head else {}
     with _quiet_transformers():
         try:
             net, info = CLASSES[family.model_type].from_pretrained(
@@ -57,18 +58,20 @@ def _load(folder: Path, family: Family, classes: int, replaces_head: bool) -> nn
             )
         except OSError as exc:  # no weights file, or an unreadable one
             raise CheckpointError(f"cannot load the weights in {folder}: {exc}") from None
-    _check_loaded(folder, family, info, replaces_head)
+    _check_loaded(folder, family, info, new_head)
     return net
 
 
-def _check_loaded(folder: Path, family: Family, info: dict, replaces_head: bool) -> None:
-    """Every weight must come from the folder, at its shape; the head only may be new when replaced."""
-    fresh_head = (lambda key: key.startswith(family.head)) if replaces_head else (lambda key: False)
+def _check_loaded(folder: Path, family: Family, info: dict, new_head: bool) -> None:
+    """Every weight must come from the folder, at its shape; only the head may be new, when asked for."""
+    fresh_head = (lambda key: key.startswith(family.head)) if new_head else (lambda key: False)
     mismatched = [entry for entry in sorted(info["mismatched_keys"]) if not fresh_head(entry[0])]
     missing = sorted(key for key in info["missing_keys"] if not fresh_head(key))
     problems = misfits(mismatched, missing)
     if problems:
-        raise CheckpointError(f"the weights in {folder} do not fit its config.json: " + "; ".join(problems))
+        only_head = all(key.startswith(family.head) for key in missing + [entry[0] for entry in mismatched])
+        hint = " (only the classification head: pass num_classes or labels for a new one)" if only_head else ""
+        raise CheckpointError(f"the weights in {folder} do not fit its config.json: " + "; ".join(problems) + hint)
 
 
 @contextmanager
