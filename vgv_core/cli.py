@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from vgv_core.errors import VGVError
+from vgv_core.exits import OneLineParser, run_command
 from vgv_core.version import package_version
 
 # name -> module in vgv_core.commands exposing add_arguments(parser) and run(args) -> int
@@ -17,12 +17,8 @@ COMMANDS = {
     "bench": "bench",
 }
 
-EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vgv", description="VideoGradVis: explain video classifiers.")
+    parser = OneLineParser(prog="vgv", description="VideoGradVis: explain video classifiers.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
@@ -34,15 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except VGVError as exc:
-        print(f"vgv {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print(f"vgv {args.command}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    args = build_parser().parse_or_exit_code(argv)
+    if isinstance(args, int):
+        return args
+    return run_command(f"vgv {args.command}", lambda: args.run(args))
 
 
 if __name__ == "__main__":

@@ -48,13 +48,13 @@ class Progress:
         elapsed = time.monotonic() - self._started
         rate = self.done / elapsed if elapsed > 0 else 0.0
         if not self.total:
-            return f"{self.label}: {self.done} frames  {rate:.1f} frames/s  {_clock(elapsed)}"
+            return f"{self.label}: {self.done} frames  {rate:.1f} frames/s  {clock(elapsed)}"
         fraction = min(1.0, self.done / self.total)
         filled = int(round(fraction * BAR_WIDTH))
         eta = (self.total - self.done) / rate if rate > 0 else float("nan")
         return (
             f"{self.label} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {100 * fraction:3.0f}%  "
-            f"{self.done}/{self.total} frames  {rate:.1f} frames/s  ETA {_clock(eta)}"
+            f"{self.done}/{self.total} frames  {rate:.1f} frames/s  ETA {clock(eta)}"
         )
 
     def close(self) -> None:
@@ -64,7 +64,7 @@ class Progress:
             self.stream.flush()
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     if seconds != seconds or seconds == float("inf"):
         return "--:--"
     minutes, secs = divmod(int(round(seconds)), 60)

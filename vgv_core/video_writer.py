@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from vgv_core.atomic_file import publish, temp_path_beside
-from vgv_core.errors import VideoError
+from vgv_core.errors import VideoError, WriteError
 
 
 class AtomicVideoWriter:
@@ -57,23 +57,33 @@ class AtomicVideoWriter:
         if self._ffmpeg:
             try:
                 self._sink.stdin.write(np.ascontiguousarray(frame).tobytes())
-            except BrokenPipeError:
-                raise VideoError(f"ffmpeg stopped while writing {self.path}: {self._ffmpeg_error()}") from None
+            except BrokenPipeError:  # ffmpeg died: the disk is full, say
+                message = self._ffmpeg_error()
+                self.abort()
+                raise WriteError(f"cannot write {self.path}: ffmpeg stopped: {message}") from None
         else:
             self._sink.write(frame)
         self.frames_written += 1
 
     def close(self) -> Path:
-        """Finish the file and move it to its final name."""
-        if self._ffmpeg:
+        """Finish the file and move it to its final name; on failure nothing is left behind."""
+        try:
+            if self._ffmpeg:
+                self._finish_ffmpeg()
+            else:
+                self._sink.release()
+            return publish(self._temp, self.path)
+        finally:
+            self._temp.unlink(missing_ok=True)  # gone already once published
+
+    def _finish_ffmpeg(self) -> None:
+        try:
             self._sink.stdin.close()
-            if self._sink.wait() != 0:
-                self._temp.unlink(missing_ok=True)
-                raise VideoError(f"ffmpeg failed to write {self.path}: {self._ffmpeg_error()}")
-            self._sink.stderr.close()
-        else:
-            self._sink.release()
-        return publish(self._temp, self.path)
+        except BrokenPipeError:
+            pass  # ffmpeg died; its exit status and last words say why
+        if self._sink.wait() != 0:
+            raise WriteError(f"cannot write {self.path}: ffmpeg failed: {self._ffmpeg_error()}")
+        self._sink.stderr.close()
 
     def abort(self) -> None:
         """Drop everything written so far; the final name is never created."""

@@ -4,4 +4,5 @@ import sys
 
 from vgv_live.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # the window's explainer process imports this module again
+    sys.exit(main())

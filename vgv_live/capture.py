@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from vgv_core.errors import VideoError
+from vgv_core.exits import EXIT_SOURCE_FAILED, thread_failure
 from vgv_live.ring import FrameRing
 from vgv_live.sources import FILE, Source, open_capture
 from vgv_live.stats import RateMeter
@@ -80,6 +81,7 @@ class CaptureThread(threading.Thread):
         self.read_failures = 0
         self.backlog_dropped = 0
         self.error: str | None = None
+        self.error_code = EXIT_SOURCE_FAILED  # what the command line exits with when the state is ERROR
         self.transitions: deque[Transition] = deque([Transition(time.monotonic(), CONNECTING, "")], maxlen=64)
         self._state = CONNECTING
         self._state_lock = threading.Lock()
@@ -128,6 +130,9 @@ class CaptureThread(threading.Thread):
                 self.reconnects += 1
                 self.ring.clear()
                 capture = self._connect(first=False)
+        except Exception as exc:  # noqa: BLE001 (a bug, or OpenCV failing oddly: this source's error state)
+            self.error, self.error_code = thread_failure(exc)
+            self._set_state(ERROR, self.error)
         finally:
             if capture is not None:
                 capture.release()

@@ -3,8 +3,7 @@
     vgv-live SOURCE --headless [--record OUT.mp4] [--jsonl OUT.jsonl] [--events DIR] [--duration S] ...
     vgv-live [SOURCE]            (the window; needs PyQt6)
 
-Bad input ends with one line on stderr and exit status 1 (2 when an optional extra it needs is
-not installed); never a traceback.
+Bad input ends with one line on stderr and exit status 1; never a traceback.
 """
 
 from __future__ import annotations
@@ -13,18 +12,17 @@ import argparse
 import sys
 import warnings
 
-from vgv_core.errors import MissingExtraError, VGVError
+from vgv_core.exits import OneLineParser, run_command
 from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_core.render import BLENDS, COLORMAPS
 from vgv_core.render.blend import DEFAULT_ALPHA, DEFAULT_COLORMAP
 from vgv_core.version import package_version
-from vgv_live.config import ConfigError, LiveConfig, load_toml, merge
-
-EXIT_MISSING_EXTRA = 2
+from vgv_core.option_types import real, whole
+from vgv_live.config import MAX_RING_FRAMES, MAX_SECONDS, ConfigError, LiveConfig, load_toml, merge
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vgv-live", description="Explain a video classifier on live video.")
+    parser = OneLineParser(prog="vgv-live", description="Explain a video classifier on live video.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     parser.add_argument("source", nargs="?", help="camera index, /dev/videoN, rtsp(s)://, http(s):// URL, video file, or demo")
     parser.add_argument("--headless", action="store_true", default=None, help="no window: write files, stats on stderr")
@@ -33,38 +31,41 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--model", help="arch name, model spec .json, Hugging Face save_pretrained folder, or 'demo' (default)")
     model.add_argument("--checkpoint", help="weights file for --model")
     model.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
-    model.add_argument("--threads", type=int, help="torch CPU threads (default: cores - 1)")
-    model.add_argument("--method", help="explanation method (default gradcam)")
+    model.add_argument("--threads", type=whole(1, 1024), help="torch CPU threads (default: cores - 1)")
+    model.add_argument("--method", help="explanation method (default guided_gradcam)")
     model.add_argument("--exact", action="store_true", default=None, help=EXACT_MODE_HELP)
     model.add_argument("--target", help="class to explain (label or index; default: top-1)")
-    model.add_argument("--hop", type=int, help="explain after every N new frames (default 1 = as fast as possible)")
+    model.add_argument("--hop", type=whole(1, 10_000), help="explain after every N new frames (default 1 = as fast as possible)")
     model.add_argument("--no-timeline", dest="timeline", action="store_false", default=None,
                        help="window: skip the whole-file confidence timeline")
-    model.add_argument("--map-size", type=int, help="long side of the maps in results (default 160)")
+    model.add_argument("--map-size", type=whole(8, 4096), help="long side of the maps in results (default 160)")
     source = parser.add_argument_group("source")
     source.add_argument("--lossless", action="store_true", default=None, help="files: explain every window (not real time)")
-    source.add_argument("--batch", type=int, help="lossless: windows per pass when the model is behind (default 8 CUDA, 4 CPU)")
+    source.add_argument("--batch", type=whole(1, 1024), help="lossless: windows per pass when the model is behind (default 8 CUDA, 4 CPU)")
     source.add_argument("--loop", action=argparse.BooleanOptionalAction, default=None,
                         help="files: start again at the end (default: the window loops, --headless does not)")
     source.add_argument("--retry", action="store_true", default=None, help="keep retrying when the source cannot be opened")
-    source.add_argument("--open-timeout", type=float, help="seconds to wait for a source to open (default 10)")
-    source.add_argument("--stale-timeout", type=float, help="seconds without a frame before reconnecting (default 5)")
-    source.add_argument("--backoff-max", type=float, help="longest wait between reconnect attempts (default 30)")
-    source.add_argument("--ring-frames", type=int, help="frames the ring holds at least")
+    source.add_argument("--open-timeout", type=real(0, MAX_SECONDS, low_open=True), help="seconds to wait for a source to open (default 10)")
+    source.add_argument("--stale-timeout", type=real(0, MAX_SECONDS, low_open=True), help="seconds without a frame before reconnecting (default 5)")
+    source.add_argument("--backoff-max", type=real(0, MAX_SECONDS, low_open=True), help="longest wait between reconnect attempts (default 30)")
+    source.add_argument("--ring-frames", type=whole(1, MAX_RING_FRAMES), help="frames the ring holds at least")
     out = parser.add_argument_group("outputs (headless)")
-    out.add_argument("--duration", type=float, help="stop after S seconds")
+    out.add_argument("--duration", type=real(0, low_open=True), help="stop after S seconds")
     out.add_argument("--record", help="annotated MP4")
     out.add_argument("--jsonl", help="one JSON line per result, flushed as written")
-    out.add_argument("--events", help="folder for threshold event clips and records")
+    out.add_argument("--regions", metavar="FILE",
+                     help="attention guard: regions file (JSON) binding classes to where their evidence lies; "
+                          "results then say attention_in_region and looked_elsewhere")
+    out.add_argument("--events", help="folder for threshold and looked-elsewhere event clips and records")
     out.add_argument("--threshold", action="append", metavar="LABEL=P", help="raise an event when P(LABEL) >= P")
-    out.add_argument("--hysteresis", type=float, help="re-arm a threshold below P - this (default 0.1)")
-    out.add_argument("--pre-roll", type=float, help="seconds of video before an event (default 2)")
-    out.add_argument("--post-roll", type=float, help="seconds of video after an event (default 2)")
+    out.add_argument("--hysteresis", type=real(0, 1), help="re-arm a threshold below P - this (default 0.1)")
+    out.add_argument("--pre-roll", type=real(0, 3600), help="seconds of video before an event (default 2)")
+    out.add_argument("--post-roll", type=real(0, 3600), help="seconds of video after an event (default 2)")
     out.add_argument("--snapshots", help="folder for periodic annotated stills")
-    out.add_argument("--snapshot-every", type=float, help="seconds between stills (default 10)")
-    out.add_argument("--stats-every", type=float, help="seconds between stats lines (default 5)")
+    out.add_argument("--snapshot-every", type=real(0, MAX_SECONDS, low_open=True), help="seconds between stills (default 10)")
+    out.add_argument("--stats-every", type=real(0, MAX_SECONDS, low_open=True), help="seconds between stats lines (default 5)")
     look = parser.add_argument_group("pictures (window and outputs)")
-    look.add_argument("--alpha", type=float, help=f"heatmap opacity of the hot parts, or everywhere with --blend uniform (default {DEFAULT_ALPHA})")
+    look.add_argument("--alpha", type=real(0, 1), help=f"heatmap opacity of the hot parts, or everywhere with --blend uniform (default {DEFAULT_ALPHA})")
     look.add_argument("--colormap", help=f"heatmap colours: {', '.join(COLORMAPS)} (default {DEFAULT_COLORMAP})")
     look.add_argument("--blend", choices=BLENDS, help="heat: the heat sets the opacity (default); uniform: one opacity")
     return parser
@@ -94,20 +95,18 @@ def config_from_args(args: argparse.Namespace) -> LiveConfig:
 def main(argv: list[str] | None = None) -> int:
     # pytorchvideo calls torch.jit.script at import, which warns on every run with torch >= 2.9
     warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
-    args = build_parser().parse_args(argv)
-    try:
-        config = config_from_args(args)
-        if config.headless:
-            from vgv_live.headless import run_headless
+    args = build_parser().parse_or_exit_code(argv)
+    if isinstance(args, int):
+        return args
+    return run_command("vgv-live", lambda: run(config_from_args(args)))
 
-            return run_headless(config)
-        return run_window(config)
-    except VGVError as exc:
-        print(f"vgv-live: error: {exc}", file=sys.stderr)
-        return EXIT_MISSING_EXTRA if isinstance(exc, MissingExtraError) else 1
-    except KeyboardInterrupt:
-        print("vgv-live: interrupted", file=sys.stderr)
-        return 130
+
+def run(config: LiveConfig) -> int:
+    if config.headless:
+        from vgv_live.headless import run_headless
+
+        return run_headless(config)
+    return run_window(config)
 
 
 def run_window(config: LiveConfig) -> int:

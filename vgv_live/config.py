@@ -15,6 +15,7 @@ line. The TOML file uses the long flag names with underscores as keys, plus a
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from vgv_core.errors import VGVError
 from vgv_core.render.blend import DEFAULT_ALPHA, DEFAULT_COLORMAP, HEAT, HeatStyle
 from vgv_core.settings_keys import check_known_keys, read_settings_file
+from vgv_core.validation import boolean, integer, mapping, number, optional, path_name, text
 
 
 class ConfigError(VGVError, ValueError):
@@ -53,6 +55,7 @@ class LiveConfig:
     jsonl: str | None = None
     events: str | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
+    regions: str | None = None  # the attention guard's regions file (vgv_core.regions)
     hysteresis: float = 0.1
     pre_roll: float = 2.0
     post_roll: float = 2.0
@@ -66,36 +69,81 @@ class LiveConfig:
     blend: str = HEAT
 
     def __post_init__(self) -> None:
-        problems = [
-            f"{name} must be > 0" for name in ("open_timeout", "stale_timeout", "backoff_max", "stats_every", "snapshot_every")
-            if getattr(self, name) <= 0
-        ]
-        if self.hop < 1:
-            problems.append("hop must be >= 1")
-        if self.batch is not None and self.batch < 1:
-            problems.append("batch must be >= 1")
-        if self.threads is not None and self.threads < 1:
-            problems.append("threads must be >= 1")
-        if self.duration is not None and self.duration <= 0:
-            problems.append("duration must be > 0")
-        if self.pre_roll < 0 or self.post_roll < 0:
-            problems.append("pre_roll and post_roll must be >= 0")
         try:
+            for name, check in FIELD_CHECKS.items():
+                check(getattr(self, name), name)
             self.style
         except VGVError as exc:
-            problems.append(str(exc))
-        for label, prob in self.thresholds.items():
-            if not 0 < prob <= 1:
-                problems.append(f"threshold for {label!r} must be in (0, 1], got {prob}")
+            raise ConfigError(f"invalid settings: {exc}") from None
         if self.thresholds and not self.events:
-            problems.append("thresholds need an events folder (--events DIR)")
-        if problems:
-            raise ConfigError("invalid settings: " + "; ".join(problems))
+            raise ConfigError("invalid settings: thresholds need an events folder (--events DIR)")
 
     @property
     def style(self) -> HeatStyle:
         """How heatmaps are drawn over frames (window, recordings, event clips, snapshots)."""
         return HeatStyle(self.colormap, self.alpha, self.blend)
+
+
+def _thresholds(value: Any, name: str) -> None:
+    for label, prob in mapping(value, name).items():
+        number(prob, f"the threshold for {label!r}", 0, 1, low_open=True)
+
+
+def _label_or_index(value: Any, name: str) -> None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        integer(value, name, 0)
+    else:
+        text(value, name)
+
+
+def _seconds(value: Any, name: str) -> None:
+    number(value, name, 0, MAX_SECONDS, low_open=True)
+
+
+def _path(value: Any, name: str) -> None:
+    """A path given as text whose name can be passed on (valid UTF-8)."""
+    path_name(text(value, name), name)
+
+
+MAX_SECONDS = 7 * 24 * 3600.0  # timeouts and intervals beyond a week are typing mistakes
+MAX_RING_FRAMES = 100_000
+FIELD_CHECKS: dict[str, Callable[[Any, str], Any]] = {
+    "source": lambda v, n: optional(text, v, n),
+    "headless": boolean,
+    "model": text,
+    "checkpoint": lambda v, n: optional(_path, v, n),
+    "device": text,
+    "threads": lambda v, n: optional(integer, v, n, 1, 1024),
+    "method": text,
+    "exact": boolean,
+    "target": lambda v, n: optional(_label_or_index, v, n),
+    "hop": lambda v, n: integer(v, n, 1, 10_000),
+    "batch": lambda v, n: optional(integer, v, n, 1, 1024),
+    "lossless": boolean,
+    "loop": lambda v, n: optional(boolean, v, n),
+    "timeline": boolean,
+    "duration": lambda v, n: optional(number, v, n, 0, 10 * 365 * 24 * 3600.0, low_open=True),
+    "retry": boolean,
+    "open_timeout": _seconds,
+    "stale_timeout": _seconds,
+    "backoff_max": _seconds,
+    "record": lambda v, n: optional(_path, v, n),
+    "jsonl": lambda v, n: optional(_path, v, n),
+    "events": lambda v, n: optional(_path, v, n),
+    "thresholds": _thresholds,
+    "regions": lambda v, n: optional(_path, v, n),
+    "hysteresis": lambda v, n: number(v, n, 0, 1),
+    "pre_roll": lambda v, n: number(v, n, 0, 3600),
+    "post_roll": lambda v, n: number(v, n, 0, 3600),
+    "snapshots": lambda v, n: optional(_path, v, n),
+    "snapshot_every": _seconds,
+    "stats_every": _seconds,
+    "ring_frames": lambda v, n: optional(integer, v, n, 1, MAX_RING_FRAMES),
+    "map_size": lambda v, n: integer(v, n, 8, 4096),
+    "alpha": lambda v, n: number(v, n, 0, 1),
+    "colormap": text,
+    "blend": text,
+}
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
@@ -108,7 +156,11 @@ def load_toml(path: str | Path) -> dict[str, Any]:
 def merge(file_settings: dict[str, Any], flag_settings: dict[str, Any]) -> LiveConfig:
     """Defaults, then the file, then the flags that were given (None = not given)."""
     given = {key: value for key, value in flag_settings.items() if value is not None}
-    thresholds = {**file_settings.get("thresholds", {}), **given.pop("thresholds", {})}
+    try:
+        from_file = mapping(file_settings.get("thresholds", {}), "thresholds")
+    except VGVError as exc:
+        raise ConfigError(f"invalid settings: {exc}") from None
+    thresholds = {**from_file, **given.pop("thresholds", {})}
     settings = {**file_settings, **given, "thresholds": thresholds}
     try:
         return replace(LiveConfig(), **settings)

@@ -12,18 +12,25 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TextIO
 
 import torch
 
 from vgv_core import VideoModel, load_model
+from vgv_core.attention import AttentionGuard
 from vgv_core.batching import default_window_batch
 from vgv_core.errors import VideoError
+from vgv_core.exits import EXIT_OK, EXIT_PART_FAILED
+from vgv_core.output_paths import Output, check_outputs
+from vgv_core.regions import load_regions
+from vgv_core.shipped import named_regions, shipped_regions_of
 from vgv_live.capture import ERROR, RUNNING, CaptureOptions
 from vgv_live.config import LiveConfig
 from vgv_live.pipeline import LivePipeline
 from vgv_live.sinks import EventRecorder, JsonlWriter, Recorder, Sink, Snapshotter, ThresholdTrigger
-from vgv_live.sources import Source, default_source, parse_source
+from vgv_live.sinks.events import LOOKED_ELSEWHERE, LookedElsewhereTrigger, Trigger
+from vgv_live.sources import FILE, Source, default_source, parse_source
 from vgv_live.torch_threads import in_passing_thread
 from vgv_live.worker import WorkerOptions
 
@@ -40,25 +47,44 @@ def run_headless(config: LiveConfig, log: TextIO | None = None) -> int:
     if text is None:
         raise VideoError("no SOURCE given: name a camera index, a stream URL or a video file")
     source = parse_source(text)
+    check_live_outputs(config, source)
     model = in_passing_thread(load_model, config.model, checkpoint=config.checkpoint, device=config.device)
     torch.set_num_threads(config.threads or default_threads())
     target = model.spec.label_index(config.target) if config.target is not None else None
     thresholds = {model.spec.label_index(label): prob for label, prob in config.thresholds.items()}
-    sinks = build_sinks(config, thresholds)
-    pipeline = build_pipeline(config, source, model, target, sinks)
+    guard = attention_guard(config, source, model.spec.labels)
+    sinks = build_sinks(config, source, thresholds, guard)
+    pipeline = build_pipeline(config, source, model, target, sinks, guard)
     with stop_on_signals() as stop_requested:
         pipeline.start()
         reason = wait_until_done(pipeline, config, stop_requested, log)
         pipeline.stop()
-    error = pipeline.error
-    if error:
-        print(f"vgv-live: error: {error}", file=log, flush=True)
-        return 1
+    failure = pipeline.failure
+    if failure is not None:
+        print(f"vgv-live: error: {failure.line()}", file=log, flush=True)
+        return failure.code
     print(pipeline.stats().line(), file=log, flush=True)
     print(f"vgv-live: {reason}; {summary(sinks)}", file=log, flush=True)
     if pipeline.pump is not None and pipeline.pump.results.dropped:
         print(f"vgv-live: the outputs fell behind and skipped {pipeline.pump.results.dropped} result(s)", file=log)
-    return 0
+    missing = [sink.missing for sink in sinks if sink.missing]
+    if missing:
+        print(f"vgv-live: error: {'; '.join(missing)}", file=log, flush=True)
+        return EXIT_PART_FAILED
+    return EXIT_OK
+
+
+def check_live_outputs(config: LiveConfig, source: Source) -> None:
+    """Refuse outputs that would overwrite an input or cannot be written, before anything starts."""
+    files = [Output(option, Path(path)) for option, path in (("--record", config.record), ("--jsonl", config.jsonl))
+             if path]
+    folders = [Output(option, Path(path)) for option, path in
+               (("--events", config.events), ("--snapshots", config.snapshots)) if path]
+    inputs = [path for path in (config.checkpoint, config.regions and named_regions(config.regions), config.model)
+              if path and Path(path).is_file()]
+    if source.kind == FILE:
+        inputs.append(source.target)
+    check_outputs(files, inputs, folders)
 
 
 def default_threads() -> int:
@@ -67,22 +93,36 @@ def default_threads() -> int:
     return max(1, len(os.sched_getaffinity(0)) - 1)
 
 
-def build_sinks(config: LiveConfig, thresholds: dict[int, float]) -> list[Sink]:
+def attention_guard(config: LiveConfig, source: Source, labels: tuple[str, ...]) -> AttentionGuard | None:
+    """The guard of ``config.regions``, or of the regions shipped with the source (the bay
+    video's); None without. A class counts as confident from its event threshold, where it has one."""
+    shipped = shipped_regions_of(source.target) if source.kind == FILE else None
+    path = named_regions(config.regions) if config.regions else shipped
+    if path is None:
+        return None
+    return AttentionGuard(load_regions(path, labels), labels, config.thresholds)
+
+
+def build_sinks(config: LiveConfig, source: Source, thresholds: dict[int, float], guard: AttentionGuard | None = None
+                ) -> list[Sink]:
     sinks: list[Sink] = []
     if config.jsonl:
         sinks.append(JsonlWriter(config.jsonl))
     if config.record:
-        sinks.append(Recorder(config.record))
+        sinks.append(Recorder(config.record, source.live))
     if config.events:
-        trigger = ThresholdTrigger(thresholds, config.hysteresis)
-        sinks.append(EventRecorder(config.events, trigger, config.pre_roll, config.post_roll))
+        triggers: list[Trigger] = [ThresholdTrigger(thresholds, config.hysteresis)]
+        if guard is not None:
+            triggers.append(LookedElsewhereTrigger(guard, config.hysteresis))
+        sinks.append(EventRecorder(config.events, triggers, config.pre_roll, config.post_roll))
     if config.snapshots:
         sinks.append(Snapshotter(config.snapshots, config.snapshot_every))
     return sinks
 
 
 def build_pipeline(
-    config: LiveConfig, source: Source, model: VideoModel, target: int | None, sinks: list[Sink]
+    config: LiveConfig, source: Source, model: VideoModel, target: int | None, sinks: list[Sink],
+    guard: AttentionGuard | None = None,
 ) -> LivePipeline:
     capture_options = CaptureOptions(
         open_timeout_s=config.open_timeout,
@@ -97,7 +137,7 @@ def build_pipeline(
         batch=config.batch or default_window_batch(model.device),
     )
     return LivePipeline.for_model(
-        source, model, config.method, config.map_size, config.exact,
+        source, model, config.method, config.map_size, config.exact, guard,
         capture_options=capture_options, worker_options=worker_options, sinks=sinks,
         ring_frames=config.ring_frames, style=config.style,
     )
@@ -133,10 +173,12 @@ def summary(sinks: list[Sink]) -> str:
     for sink in sinks:
         if isinstance(sink, JsonlWriter):
             parts.append(f"{sink.path} ({sink.lines} results)")
-        elif isinstance(sink, Recorder):
-            parts.append(f"{sink.path} ({sink.frames_written} frames)" if sink.frames_written else f"{sink.path} (no frames, not written)")
+        elif isinstance(sink, Recorder) and sink.frames_written:
+            parts.append(f"{sink.path} ({sink.frames_written} frames)")
         elif isinstance(sink, EventRecorder):
-            parts.append(f"{sink.events} event(s) in {sink.folder}")
+            looked_elsewhere = sink.counts[LOOKED_ELSEWHERE]
+            detail = f" ({looked_elsewhere} looked elsewhere)" if looked_elsewhere else ""
+            parts.append(f"{sink.events} event(s){detail} in {sink.folder}")
         elif isinstance(sink, Snapshotter):
             parts.append(f"{sink.saved} snapshot(s) in {sink.folder}")
     return "wrote " + ", ".join(parts) if parts else "no outputs asked for"

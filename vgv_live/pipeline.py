@@ -8,13 +8,17 @@ runner and the window both drive one of these.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from vgv_core import VideoModel
+from vgv_core.attention import AttentionGuard
+from vgv_core.regions import Regions
 from vgv_core.render import HeatStyle
+from vgv_core.window_geometry import window_span
 from vgv_live.capture import ENDED, ERROR, CaptureOptions, CaptureThread
-from vgv_live.clip_explainer import ClipExplainer
+from vgv_live.clip_explainer import ClipExplainer, LiveExplainer
 from vgv_live.result import Result
-from vgv_live.ring import FrameRing, Window, window_span
+from vgv_live.ring import FrameRing, Window
 from vgv_live.sink_pump import SinkPump
 from vgv_live.sinks import Sink
 from vgv_live.sources import Source
@@ -25,6 +29,18 @@ RESULT_QUEUE = 8  # lossless: the worker waits when the sinks are this many resu
 LIVE_RESULT_QUEUE = 64  # live: results the sinks may lag behind before the oldest are skipped
 LIVE_SLACK_FRAMES = 32  # room for frames arriving while the sinks draw the previous ones
 FALLBACK_FPS = 30.0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a pipeline cannot go on: which part, in one line, and the exit code it calls for."""
+
+    part: str | None  # None for the source: its messages name it
+    message: str
+    code: int
+
+    def line(self) -> str:
+        return f"{self.part} failed: {self.message}" if self.part else self.message
 SINK_FINISH_TIMEOUT_S = 60.0
 
 
@@ -43,12 +59,13 @@ class LivePipeline:
     def __init__(
         self,
         source: Source,
-        explainer: ClipExplainer,
+        explainer: LiveExplainer,
         capture_options: CaptureOptions,
         worker_options: WorkerOptions,
         sinks: list[Sink] = (),
         ring_frames: int | None = None,  # at least this many slots (more when the window needs them)
         style: HeatStyle = HeatStyle(),
+        regions: Regions | None = None,  # outlined on the sinks' frames
     ) -> None:
         spec = explainer.model.spec
         span = window_span(spec.clip_len, spec.frame_stride)
@@ -58,7 +75,7 @@ class LivePipeline:
         self.worker = ExplainWorker(self.ring, explainer, worker_options)
         self.pump = (
             SinkPump(self.ring, self.worker.subscribe(RESULT_QUEUE if worker_options.lossless else LIVE_RESULT_QUEUE),
-                     list(sinks), self.fps, style)
+                     list(sinks), self.fps, style, regions)
             if sinks else None
         )
         self.capture = CaptureThread(source, self.ring, capture_options)
@@ -66,9 +83,11 @@ class LivePipeline:
 
     @classmethod
     def for_model(
-        cls, source: Source, model: VideoModel, method: str, map_size: int, exact: bool = False, **kwargs
+        cls, source: Source, model: VideoModel, method: str, map_size: int, exact: bool = False,
+        guard: AttentionGuard | None = None, **kwargs
     ) -> "LivePipeline":
-        return cls(source, ClipExplainer(model, method, map_size, exact), **kwargs)
+        explainer = ClipExplainer(model, method, map_size, exact, guard)
+        return cls(source, explainer, regions=guard.regions if guard else None, **kwargs)
 
     def start(self, warm_up_timeout: float = 300.0) -> None:
         """Start the worker, let it warm up, then start capturing (so no frame waits on it)."""
@@ -107,9 +126,19 @@ class LivePipeline:
 
     @property
     def error(self) -> str | None:
+        failure = self.failure
+        return failure.message if failure else None
+
+    @property
+    def failure(self) -> Failure | None:
+        """The first part that failed, in the order frames flow through them."""
         if self.capture.state == ERROR:
-            return self.capture.error
-        return self.worker.error or (self.pump.error if self.pump else None)
+            return Failure(None, self.capture.error, self.capture.error_code)
+        if self.worker.error:
+            return Failure("the model", self.worker.error, self.worker.error_code)
+        if self.pump is not None and self.pump.error:
+            return Failure("the outputs", self.pump.error, self.pump.error_code)
+        return None
 
     def latest(self) -> Result | None:
         """The newest result (latest wins), for a display that pulls at its own rate."""
@@ -139,6 +168,7 @@ class LivePipeline:
             latency_p95_ms=self.worker.latency.percentile(95) * 1000,
             reconnects=self.capture.reconnects,
             frame_age_s=self.capture.frame_age(now),
+            looked_elsewhere=self.worker.looked_elsewhere,
         )
 
     def _threads(self) -> list:

@@ -16,6 +16,7 @@ class Timings:
     explain_s: float  # forward + backward + maps, until the host copy is done
     taken_t: float  # window taken from the ring
     done_t: float  # result published
+    guard_s: float = 0.0  # of explain_s, the attention guard's measure (0 without regions)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class Result:
     method: str
     maps: np.ndarray  # (T, h, w) uint8
     timings: Timings
+    attention_in_region: float | None = None  # share of the map's mass in the target's regions (attention guard)
+    looked_elsewhere: bool = False  # the target is confident but attention_in_region is below its limit
 
     def __post_init__(self) -> None:
         for array in (self.frame_ids, self.timestamps, self.probs, self.maps):

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vgv_core.memory_budget import check_fits
+from vgv_core.window_geometry import window_span
+
 
 @dataclass(frozen=True)
 class Window:
@@ -24,11 +27,6 @@ class Window:
     frames: np.ndarray
     frame_ids: np.ndarray  # (T,) int64
     timestamps: np.ndarray  # (T,) float64, time.monotonic() at capture
-
-
-def window_span(clip_len: int, stride: int) -> int:
-    """How many consecutive frames a window of ``clip_len`` frames taken every ``stride`` covers."""
-    return (clip_len - 1) * stride + 1
 
 
 class FrameRing:
@@ -219,4 +217,8 @@ class FrameRing:
             raise ValueError(f"frames must be (H, W, 3) uint8, got shape {shape}")
         if self._frames is not None:  # a reconnect brought a new resolution: old frames are unusable
             self._first_held = self._next_id
+            self._frames = None
+        height, width = shape[:2]
+        check_fits(self.capacity * height * width * 3, f"a ring of {self.capacity} frames of {width}x{height}",
+                   "lower --ring-frames, or use a smaller source resolution")
         self._frames = np.empty((self.capacity, *shape), np.uint8)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-
-from vgv_core.errors import VGVError
+from vgv_core.exits import EXIT_PART_FAILED, thread_failure
+from vgv_core.regions import Regions
 from vgv_core.render import HeatStyle
 from vgv_live.annotate import annotate
 from vgv_live.publish import Subscription
@@ -32,6 +32,7 @@ class SinkPump(threading.Thread):
         sinks: list[Sink],
         fps: Callable[[], float],
         style: HeatStyle = HeatStyle(),
+        regions: Regions | None = None,
     ) -> None:
         super().__init__(name="vgv-sinks", daemon=True)
         self.ring = ring
@@ -39,9 +40,11 @@ class SinkPump(threading.Thread):
         self.sinks = sinks
         self.fps = fps
         self.style = style
+        self.regions = regions  # outlined on the frames; the window swaps in its edits
         self.frames_drawn = 0
         self.frames_repeated = 0
         self.error: str | None = None
+        self.error_code = EXIT_PART_FAILED  # what the command line exits with for self.error
         self._draw = any(sink.wants_frames for sink in sinks)
         self._cursor = ring.add_cursor() if ring.lossless else None
         self._next_id = 0
@@ -62,8 +65,8 @@ class SinkPump(threading.Thread):
                     sink.on_result(result)
             if result is not None:  # frames after the last window (end of file, or stop)
                 self._deliver_frames(result, self.ring.newest_id)
-        except (VGVError, OSError) as exc:
-            self.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 (a sink's failure, or a bug: this thread's error either way)
+            self.error, self.error_code = thread_failure(exc)
         finally:
             self.results.close()  # a lossless worker must not wait for a reader that is gone
             self._close_sinks()
@@ -78,7 +81,7 @@ class SinkPump(threading.Thread):
         for frame_id in range(self._next_id, last_id + 1):
             i = held_index.get(frame_id)
             if i is not None:
-                image = annotate(held.frames[i], result.map_for(frame_id), result, self.style)
+                image = annotate(held.frames[i], result.map_for(frame_id), result, self.style, self.regions)
                 frame = AnnotatedFrame(frame_id, float(held.timestamps[i]), image, result, fps)
                 self.frames_drawn += 1
             elif self._last is not None:
@@ -98,8 +101,10 @@ class SinkPump(threading.Thread):
             self.ring.release(self._cursor, last_id)
 
     def _close_sinks(self) -> None:
+        """Close every sink, whichever fails: the first failure is the one reported."""
         for sink in self.sinks:
             try:
                 sink.close()
-            except (VGVError, OSError) as exc:
-                self.error = self.error or str(exc)
+            except Exception as exc:  # noqa: BLE001 (every other sink must still close)
+                if self.error is None:
+                    self.error, self.error_code = thread_failure(exc)

@@ -16,12 +16,14 @@ from urllib.parse import urlsplit
 import vgv_core  # noqa: F401, I001  (sets FFmpeg/OpenCV options before cv2 loads)
 import cv2
 from vgv_core.errors import VideoError
-from vgv_core.models.loader import DEMO, demo_video_path, named_input
+from vgv_core.shipped import DEMO, demo_video_path, named_input
+from vgv_core.validation import path_name
 
 CAMERA = "camera"
 STREAM = "stream"
 FILE = "file"
 STREAM_SCHEMES = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
+MAX_CAMERA_INDEX = 1023  # Linux numbers video devices below this
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,20 @@ def parse_source(text: str) -> Source:
     text = text.strip()
     if not text:
         raise VideoError("empty SOURCE: give a camera index, a device path, a stream URL or a video file")
+    path_name(text, "SOURCE")
     if text.isdigit():
+        if int(text) > MAX_CAMERA_INDEX:
+            raise VideoError(f"camera index {text} is out of range: cameras are 0..{MAX_CAMERA_INDEX} (/dev/videoN)")
         return Source(CAMERA, int(text), text)
-    scheme = urlsplit(text).scheme.lower()
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
     if scheme in STREAM_SCHEMES:
-        if not urlsplit(text).hostname:
+        if not parts.hostname:
             raise VideoError(f"stream URL {text!r} has no host")
+        try:
+            parts.port
+        except ValueError:
+            raise VideoError(f"stream URL {text!r} has a port out of range (1..65535)") from None
         return Source(STREAM, text, text)
     if "://" in text:
         raise VideoError(f"unsupported URL scheme {scheme!r} in {text!r}: use one of {', '.join(STREAM_SCHEMES)}")

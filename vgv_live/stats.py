@@ -70,11 +70,12 @@ class StatsSnapshot:
     latency_p95_ms: float
     reconnects: int
     frame_age_s: float
+    looked_elsewhere: int = 0  # results whose confident class's map lay outside its regions
 
     def line(self) -> str:
         return (
             f"[{self.state}] capture {self.capture_fps:5.1f} fps | explain {self.explain_fps:5.1f}/s"
             f" | latency p50 {self.latency_p50_ms:4.0f} ms p95 {self.latency_p95_ms:4.0f} ms"
             f" | frames {self.frames} dropped {self.dropped} | results {self.results}"
-            f" | reconnects {self.reconnects}"
+            f" looked elsewhere {self.looked_elsewhere} | reconnects {self.reconnects}"
         )

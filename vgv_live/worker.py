@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vgv_core.errors import VGVError
-from vgv_live.clip_explainer import ClipExplainer
+from vgv_core.exits import EXIT_PART_FAILED, thread_failure
+from vgv_core.window_geometry import window_span
+from vgv_live.clip_explainer import LiveExplainer
 from vgv_live.publish import LatestSlot, Subscription
 from vgv_live.result import Result, Timings
-from vgv_live.ring import FrameRing, Window, window_span
+from vgv_live.ring import FrameRing, Window
 from vgv_live.stats import LatencyWindow, RateMeter
 
 POLL_S = 0.25  # how often a waiting worker checks for stop
@@ -51,7 +53,7 @@ class WorkerOptions:
 
 
 class ExplainWorker(threading.Thread):
-    def __init__(self, ring: FrameRing, explainer: ClipExplainer, options: WorkerOptions = WorkerOptions()) -> None:
+    def __init__(self, ring: FrameRing, explainer: LiveExplainer, options: WorkerOptions = WorkerOptions()) -> None:
         super().__init__(name="vgv-explain", daemon=True)
         if options.hop < 1 or options.batch < 1:
             raise ValueError("hop and batch must be >= 1")
@@ -65,7 +67,9 @@ class ExplainWorker(threading.Thread):
         self.rate = RateMeter()
         self.latency = LatencyWindow()
         self.results = 0
+        self.looked_elsewhere = 0  # results flagged by the attention guard
         self.error: str | None = None
+        self.error_code = EXIT_PART_FAILED  # what the command line exits with for self.error
         self._subscriptions: list[Subscription[Result]] = []
         self._target = options.target
         self.ready = threading.Event()  # set once warmed up (or failed): frames may flow
@@ -106,7 +110,10 @@ class ExplainWorker(threading.Thread):
             self.error = str(exc)
         except RuntimeError as exc:  # torch: out of memory, a layer refusing the input size, ...
             self.error = f"the model failed on a window: {exc}".splitlines()[0]
+        except Exception as exc:  # noqa: BLE001 (a bug: it becomes this thread's error, not a traceback)
+            self.error, self.error_code = thread_failure(exc)
         finally:
+            self.explainer.close()
             self.ready.set()
             for subscription in self._subscriptions:
                 subscription.close()
@@ -188,9 +195,12 @@ class ExplainWorker(threading.Thread):
                 target=clip.target,
                 method=self.explainer.method,
                 maps=clip.maps,
-                timings=Timings(wait_s, clip.preprocess_s, clip.explain_s, taken, done),
+                timings=Timings(wait_s, clip.preprocess_s, clip.explain_s, taken, done, clip.guard_s),
+                attention_in_region=clip.attention_in_region,
+                looked_elsewhere=clip.looked_elsewhere,
             )
             self.results += 1
+            self.looked_elsewhere += result.looked_elsewhere
             self.rate.tick(done)
             self.latency.add(result.latency_s)
             self.latest.put(result)

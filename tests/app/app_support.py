@@ -14,7 +14,7 @@ import numpy as np
 from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QWidget
 
-from vgv_core.models.loader import assets_dir
+from vgv_core.shipped import assets_dir
 
 DEMO_LABELS = ("all_off", "headlights_on", "left_blinker", "right_blinker", "hazard", "headlight_defective")
 

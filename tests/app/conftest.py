@@ -26,7 +26,8 @@ def models() -> ModelCache:
 
 @pytest.fixture
 def outputs(tmp_path) -> Outputs:
-    return Outputs(tmp_path / "recordings", tmp_path / "events", tmp_path / "snapshots", tmp_path / "timelines")
+    return Outputs(tmp_path / "recordings", tmp_path / "events", tmp_path / "snapshots", tmp_path / "timelines",
+                   tmp_path / "regions")
 
 
 @pytest.fixture

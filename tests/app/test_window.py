@@ -11,6 +11,7 @@ from PyQt6.QtCore import Qt
 from app_support import decoded_frame, free_port, grab, our_threads
 from vgv_live.app.control_panel import SYNCHRONISED
 from vgv_live.app.video_view import SIDE_BY_SIDE
+from vgv_live.explainer_process import ProcessExplainer
 
 FIRST_RESULTS_MS = 60_000  # model load + warm-up on two busy shared cores
 RESULT_MS = 30_000
@@ -60,6 +61,9 @@ def test_frames_and_results_appear_and_every_class_has_a_curve(qtbot, open_windo
     np.testing.assert_allclose(values.sum(axis=0), 1.0, atol=1e-3)
     assert window.status.text().startswith(("running", "ended"))
     assert "explain" in window.status.text() and "dropped" in window.status.text()
+    # on the CPU the model runs in a child process, off the GUI's interpreter lock
+    assert isinstance(window.session.explainer, ProcessExplainer)
+    assert window.session.explainer._process.is_alive()
 
 
 def test_pause_stops_frame_updates_resume_continues_and_speed_changes(qtbot, open_window):

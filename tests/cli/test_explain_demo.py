@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from explain_support import csv_rows, explain
-from vgv_core.models.loader import assets_dir
+from vgv_core.shipped import assets_dir
 
 HOP = 4  # every frame still gets a fused result; a quarter of the windows keeps the test short
 

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from vgv_core.cli import main
-from vgv_core.models.loader import demo_video_path
+from vgv_core.shipped import demo_video_path
 from explain_support import everything_in, explain, probe
 from tiny_models import save_transformer, slowfast_spec
 

@@ -48,7 +48,7 @@ def installed(tmp_path_factory) -> Path:
 
 def test_the_wheel_holds_the_demo_model_spec_and_video(installed, tmp_path):
     where = _run([installed / "python", "-c",
-                  "import json, vgv_core; from vgv_core.models.loader import assets_dir; "
+                  "import json, vgv_core; from vgv_core.shipped import assets_dir; "
                   "print(json.dumps([vgv_core.__file__, sorted(p.name for p in (assets_dir() / 'demo').iterdir())]))"],
                  tmp_path)
     assert where.returncode == 0, where.stderr

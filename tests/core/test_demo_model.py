@@ -28,7 +28,7 @@ from vgv_core.demo.scene import DemoClip, render_clip
 from vgv_core.demo.seeds import TEST_SEEDS
 from vgv_core.explain import Explainer
 from vgv_core.models import VideoModel
-from vgv_core.models.loader import demo_spec_path
+from vgv_core.shipped import demo_spec_path
 from vgv_core.preprocess import Preprocessor
 
 MAX_WEIGHTS_BYTES = 5_000_000

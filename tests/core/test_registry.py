@@ -20,3 +20,16 @@ def test_arch_explains_native_clip(arch):
         assert torch.isfinite(maps).all() and 0 <= maps.min() <= maps.max() <= 1, method
     assert e.maps["guided_backprop"].max() == 1, f"{arch}: guided backprop map is empty"
     assert e.layer == ARCHS[arch].target_layer
+
+
+def test_an_architecture_added_or_replaced_at_run_time_is_not_shipped(monkeypatch):
+    from dataclasses import replace
+
+    from vgv_core.models.registry import is_shipped
+
+    assert is_shipped("x3d_xs")
+    monkeypatch.setitem(ARCHS, "x3d_xs", replace(ARCHS["x3d_xs"], clip_len=8))
+    monkeypatch.setitem(ARCHS, "mine", ARCHS["r3d_18"])
+    assert not is_shipped("x3d_xs")
+    assert not is_shipped("mine")
+    assert not is_shipped("nothing")

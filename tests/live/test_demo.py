@@ -6,7 +6,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from vgv_core.models.loader import assets_dir
+from vgv_core.shipped import assets_dir
 from live_support import run_cli
 
 DEMO_LABELS = {"all_off", "headlights_on", "left_blinker", "right_blinker", "hazard", "headlight_defective"}

@@ -84,20 +84,22 @@ def test_signals_finish_every_file(rtsp_server, tiny_model_spec, tmp_path, stop_
 
 
 @pytest.mark.parametrize(
-    "source, message",
+    "source, message, code",
     [
-        (f"rtsp://127.0.0.1:{free_port()}/stream", "connection refused"),
-        ("rtsp://camera.invalid/stream", "does not resolve"),
-        ("5", "no such camera"),
-        ("missing.mp4", "does not exist"),
-        ("ftp://127.0.0.1/x", "unsupported URL scheme"),
+        (f"rtsp://127.0.0.1:{free_port()}/stream", "connection refused", 1),  # the source failed
+        ("rtsp://camera.invalid/stream", "does not resolve", 1),
+        ("5", "no such camera", 1),
+        ("missing.mp4", "does not exist", 2),  # not a source at all: bad input
+        ("ftp://127.0.0.1/x", "unsupported URL scheme", 2),
+        ("rtsp://127.0.0.1:70000/x", "port out of range", 2),
+        ("4096", "camera index 4096 is out of range", 2),
     ],
 )
-def test_unopenable_sources_fail_with_one_clear_line(source, message, tiny_model_spec, capsys):
+def test_unopenable_sources_fail_with_one_clear_line(source, message, code, tiny_model_spec, capsys):
     started = time.monotonic()
     status = main([source, "--headless", "--model", str(tiny_model_spec), "--open-timeout", "2"])
     elapsed = time.monotonic() - started
-    assert status == 1
+    assert status == code
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("vgv-live: error: ") and message in lines[0], lines
     assert elapsed < 2 + 3  # the open timeout, plus building the model and the worker's warm-up
@@ -136,13 +138,13 @@ def test_retry_keeps_retrying_with_backoff(tiny_model_spec):
         (["--threshold", "left_blinker=high", "--events", "."], "expected LABEL=PROBABILITY"),
         (["--threshold", "left_blinker=0.5"], "thresholds need an events folder"),
         (["--record", "/no/such/folder/out.mp4"], "output folder /no/such/folder does not exist"),
-        (["--hop", "0"], "hop must be >= 1"),
+        (["--hop", "0"], "argument --hop: must be at least 1"),
         (["--config", "/no/such/live.toml"], "config file /no/such/live.toml does not exist"),
     ],
 )
 def test_bad_settings_fail_with_one_clear_line(args, message, two_second_video, tiny_model_spec, capsys):
     model_args = [] if "--model" in args else ["--model", str(tiny_model_spec)]
-    assert main([str(two_second_video), "--headless", *model_args, *args]) == 1
+    assert main([str(two_second_video), "--headless", *model_args, *args]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("vgv-live: error: ") and message in lines[0], lines
 

@@ -6,7 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from vgv_live.ring import FrameRing, window_span
+from vgv_core.window_geometry import window_span
+from vgv_live.ring import FrameRing
 
 
 def frame(value: int) -> np.ndarray:

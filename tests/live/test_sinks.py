@@ -73,14 +73,15 @@ def test_recorder_writes_every_frame_once_and_publishes_on_close(tmp_path):
 
 def test_threshold_trigger_has_hysteresis():
     trigger = ThresholdTrigger({2: 0.6}, hysteresis=0.2)
-    fired = [trigger.update([0, 0, p]) for p in (0.3, 0.65, 0.5, 0.7, 0.39, 0.61, 0.9)]
+    fired = [[start.class_index for start in trigger.update(make_result(0, 3, p))]
+             for p in (0.3, 0.65, 0.5, 0.7, 0.39, 0.61, 0.9)]
     assert fired == [[], [2], [], [], [], [2], []]
 
 
 @pytest.mark.parametrize("pre_roll, post_roll", [(1.0, 0.5), (0.5, 1.0)])
 def test_event_clip_spans_the_configured_pre_and_post_roll(tmp_path, pre_roll, post_roll):
     trigger = ThresholdTrigger({2: 0.6}, hysteresis=0.1)
-    events = EventRecorder(tmp_path, trigger, pre_roll_s=pre_roll, post_roll_s=post_roll)
+    events = EventRecorder(tmp_path, [trigger], pre_roll_s=pre_roll, post_roll_s=post_roll)
     # P(left_blinker) rises over 0.6 at result 60 (its newest frame is 63), dips, rises again
     run_pump([events], lambda k: 0.9 if 60 <= k < 70 or k >= 110 else 0.2, frames=150)
     records = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("event_*.json"))]
@@ -95,7 +96,7 @@ def test_event_clip_spans_the_configured_pre_and_post_roll(tmp_path, pre_roll, p
 
 
 def test_event_open_at_the_end_is_finished_with_a_short_post_roll(tmp_path):
-    events = EventRecorder(tmp_path, ThresholdTrigger({2: 0.6}), pre_roll_s=0.5, post_roll_s=5.0)
+    events = EventRecorder(tmp_path, [ThresholdTrigger({2: 0.6})], pre_roll_s=0.5, post_roll_s=5.0)
     run_pump([events], lambda k: 0.9 if k >= 30 else 0.1, frames=60)
     (record,) = [json.loads(p.read_text()) for p in tmp_path.glob("event_*.json")]
     assert record["trigger_frame_id"] == 33 and record["last_frame_id"] == 59

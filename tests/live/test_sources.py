@@ -45,7 +45,7 @@ def test_bad_sources_say_what_is_wrong(text, message):
 
 
 def test_demo_names_the_shipped_demo_video_unless_such_a_file_is_here(tmp_path, monkeypatch):
-    from vgv_core.models.loader import demo_video_path
+    from vgv_core.shipped import demo_video_path
 
     monkeypatch.chdir(tmp_path)
     source = parse_source("demo")

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from vgv_core.models.loader import assets_dir
+from vgv_core.shipped import assets_dir
 from vgv_live import headless
 from vgv_live.torch_threads import in_passing_thread
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from live_support import FAST, wait_for
 
+from vgv_core.window_geometry import window_span
 from vgv_live.capture import CaptureOptions
 from vgv_live.pipeline import LivePipeline
-from vgv_live.ring import window_span
 from vgv_live.sources import parse_source
 from vgv_live.worker import WorkerOptions
 

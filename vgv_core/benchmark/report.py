@@ -147,12 +147,14 @@ def live_markdown(figures: list, machine: str, command: str) -> str:
         "into the frame ring, explained by the live ExplainWorker at hop 1 (the newest window each time); "
         "latency is from a frame's arrival to its published result (maps on the host).",
         "",
-        "| model | clip | method | input fps | explanations/s | latency p50 ms | latency p95 ms | max ms |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | clip | method | input fps | explanations/s | latency p50 ms | latency p95 ms | max ms "
+        "| attention guard ms (share of a step) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for f in figures:
+        guard = "-" if f.guard_ms_p50 is None else f"{f.guard_ms_p50:.2f} ({100 * f.guard_share_p50:.2f} %)"
         out.append(
             f"| {f.model} | {f.clip} | {f.method} | {f.input_fps:g} | {f.explanations_per_s:.1f} | "
-            f"{f.latency_p50_ms:.1f} | {f.latency_p95_ms:.1f} | {f.latency_max_ms:.1f} |"
+            f"{f.latency_p50_ms:.1f} | {f.latency_p95_ms:.1f} | {f.latency_max_ms:.1f} | {guard} |"
         )
     return "\n".join(out)

@@ -7,7 +7,6 @@ figures are medians, and the ratios compare variants measured side by side.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from dataclasses import replace
@@ -15,22 +14,29 @@ from pathlib import Path
 
 import torch
 
+from vgv_core.atomic_file import write_text_atomically
+from vgv_core.attention import AttentionGuard
 from vgv_core.benchmark.report import CaseResult, live_markdown, machine_description, markdown, text_table
 from vgv_core.benchmark.timing import time_round_robin
 from vgv_core.benchmark.variants import bare_variants, compiled_variants, our_variants, peer_variants
+from vgv_core.json_text import json_text
 from vgv_core.models import load_model, resolve_device
+from vgv_core.option_types import real, whole
+from vgv_core.output_paths import Output, check_outputs
+from vgv_core.regions import load_regions
+from vgv_core.shipped import named_regions
 
 DEFAULT_MODELS = ["demo", "x3d_s", "x3d_m", "r3d_18", "r2plus1d_18"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS, help="arch names, spec paths or 'demo'")
-    parser.add_argument("--batch", nargs="+", type=int, default=[1], help="batch sizes (default: 1)")
+    parser.add_argument("--batch", nargs="+", type=whole(1, 1024), default=[1], help="batch sizes (default: 1)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    parser.add_argument("--repeats", type=int, default=5, help="timed rounds per variant (default: 5)")
+    parser.add_argument("--repeats", type=whole(1, 10_000), default=5, help="timed rounds per variant (default: 5)")
     parser.add_argument(
         "--warmup",
-        type=int,
+        type=whole(0, 10_000),
         default=2,
         help="untimed calls per variant first (default 2; an explainer's first pass of a kind also learns "
         "which batch norms to fold)",
@@ -43,19 +49,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     live = parser.add_argument_group("live worker (--live replaces the pass timings)")
     live.add_argument("--live", action="store_true", help="push frames at --live-fps through the live worker instead")
-    live.add_argument("--live-fps", type=float, default=60.0, help="frames per second pushed (default: 60)")
-    live.add_argument("--live-seconds", type=float, default=20.0, help="seconds of frames per run (default: 20)")
+    live.add_argument("--live-fps", type=real(0, 1000, low_open=True), default=60.0, help="frames per second pushed (default: 60)")
+    live.add_argument("--live-seconds", type=real(0, 86_400, low_open=True), default=20.0, help="seconds of frames per run (default: 20)")
     live.add_argument("--live-methods", nargs="+", default=["gradcam"], help="methods, one run each (default: gradcam)")
+    live.add_argument("--regions", metavar="FILE",
+                      help="measure every result with the attention guard of this regions file (frames are 640x360; "
+                           "'bay' fits) and report its cost per result")
     window = parser.add_argument_group("window (--window replaces the pass timings; the first of --models)")
     window.add_argument("--window", action="store_true",
                         help="open the real window on --source (Xvfb when there is no display) and compare it with "
                              "the headless engine in the same run")
     window.add_argument("--source", default="demo", help="what the window plays: a video file, stream URL or 'demo'")
-    window.add_argument("--window-seconds", type=float, default=20.0, help="seconds per run (default: 20)")
+    window.add_argument("--window-seconds", type=real(0, 86_400, low_open=True), default=20.0, help="seconds per run (default: 20)")
     window.add_argument("--window-method", help="explanation method (default: the window's own)")
 
 
 def run(args: argparse.Namespace) -> int:
+    check_outputs([Output(f"--{name}", path) for name in ("json", "markdown") if (path := getattr(args, name))],
+                  [model for model in args.models if Path(model).is_file()])
     device = resolve_device(args.device)
     if args.live:
         return _run_live(args, device)
@@ -75,9 +86,9 @@ def run(args: argparse.Namespace) -> int:
 def _write_reports(args: argparse.Namespace, machine: str, results: list[CaseResult]) -> None:
     if args.json:
         report = {"machine": machine, "results": [r.to_json() for r in results]}
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        write_text_atomically(args.json, json_text(report, indent=2) + "\n")
     if args.markdown:
-        args.markdown.write_text(markdown(results, machine, _command_line(), args.repeats) + "\n")
+        write_text_atomically(args.markdown, markdown(results, machine, _command_line(), args.repeats) + "\n")
 
 
 def _run_live(args: argparse.Namespace, device: torch.device) -> int:
@@ -87,14 +98,18 @@ def _run_live(args: argparse.Namespace, device: torch.device) -> int:
     figures = []
     for model_name in args.models:
         vm = in_passing_thread(load_model, model_name, device=device)
+        guard = None
+        if args.regions:
+            guard = AttentionGuard(load_regions(named_regions(args.regions), vm.spec.labels), vm.spec.labels)
         for method in args.live_methods:
-            figures.append(measure_live(vm, model_name, method, args.live_seconds, args.live_fps))
+            figures.append(measure_live(vm, model_name, method, args.live_seconds, args.live_fps, guard=guard))
             print(figures[-1].line(), flush=True)
     machine = machine_description(device)
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine, "live": [f.to_json() for f in figures]}, indent=2) + "\n")
+        write_text_atomically(args.json, json_text({"machine": machine, "live": [f.to_json() for f in figures]},
+                                                   indent=2) + "\n")
     if args.markdown:
-        args.markdown.write_text(live_markdown(figures, machine, _command_line()) + "\n")
+        write_text_atomically(args.markdown, live_markdown(figures, machine, _command_line()) + "\n")
     return 0
 
 
@@ -115,7 +130,7 @@ def _run_window(args: argparse.Namespace, device: torch.device) -> int:
     print(figures.line(), flush=True)
     if args.json:
         report = {"machine": machine_description(device), "command": _command_line(), **figures.to_json()}
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        write_text_atomically(args.json, json_text(report, indent=2) + "\n")
     return 0
 
 

@@ -6,7 +6,7 @@
 | [1e9, 1e9 + 1e5)               | tests (accuracy, localisation)                      |
 | [1e9 + 1e5, 1e9 + 2e5)         | validation printed at the end of `vgv train-demo`  |
 | [1e9 + 2e5, 1e9 + 3e5)         | the 500-clip acceptance evaluation                  |
-| [2e9, 2e9 + 1e5)               | the demo video's cars                               |
+| [2e9, 2e9 + 1e5)               | the demo video's cars; the bay video's car (BAY_SEED) |
 """
 
 TRAIN_RUN_SPAN = 10_000_000
@@ -15,6 +15,7 @@ TEST_SEEDS = 1_000_000_000
 VALIDATION_SEEDS = 1_000_100_000
 ACCEPTANCE_SEEDS = 1_000_200_000
 VIDEO_SEEDS = 2_000_000_000
+BAY_SEED = VIDEO_SEEDS + 2  # the bay video's parked car (vgv_core.demo.bay)
 
 
 def train_seed(run_seed: int, index: int) -> int:

@@ -1,7 +1,9 @@
 """Reference maps that know nothing about the model, in every results table.
 
 - ``random``: every voxel uniform in [0, 1), fresh values at every call, drawn from a
-  generator seeded by the run's seed (so a run is repeatable). Its scores are chance level.
+  generator seeded by the run's seed, and re-seeded by the benchmark before every batch
+  (``reseed``, see vgv_core.evaluation.streams), so a run is repeatable however it is split.
+  Its scores are chance level.
 - ``centre_bias``: a Gaussian bump in the middle of every frame (sigma a quarter of the
   frame's height and width), the same for every clip: scores of a map that only knows
   that subjects tend to be framed in the centre.
@@ -25,6 +27,9 @@ class RandomMap:
 
     def __init__(self, seed: int) -> None:
         self.generator = torch.Generator().manual_seed(seed)
+
+    def reseed(self, seed: int) -> None:
+        self.generator.manual_seed(seed)
 
     def __call__(self, net: nn.Module, clips: Tensor, targets: Tensor) -> Tensor:
         batch, _, frames, height, width = clips.shape

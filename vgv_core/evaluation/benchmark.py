@@ -4,9 +4,11 @@ Per batch of clips: one forward for the intact clips (their scores, and the clas
 explain when the data has no labels), one for the reference clips, one Explainer pass
 for all the engine's methods, then for each method the deletion, insertion and
 frame-deletion curves, the confidence change and, with masks, the localisation
-scores; perturbed clips are scored ``forward_batch`` per forward. After the last batch
-the sanity check runs on the first ``sanity_clips`` clips. Everything random (clip
-seeds, random maps, tie order, re-initialised weights) derives from ``seed``.
+scores; perturbed clips are scored ``forward_batch`` per forward. The sanity check runs
+on the first ``sanity_clips`` clips. Everything random (clip seeds, random maps, tie
+order, re-initialised weights) derives from ``seed``, per batch (vgv_core.evaluation.streams):
+so the batches can be scored in parts, anywhere (`score_clips` on a range of batches,
+then `merge`), with the numbers of one run in one piece (`run_benchmark`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from vgv_core.evaluation.perturbation import (
 )
 from vgv_core.evaluation.sanity import SanityResult, cascading_randomisation
 from vgv_core.evaluation.scoring import ClassScorer
+from vgv_core.evaluation.streams import MAPS, SANITY, TIES, generator, stream_seed
 
 # metric -> True when higher is better
 METRICS = {
@@ -90,6 +93,18 @@ class BenchmarkResult:
         }
 
 
+@dataclass(frozen=True)
+class ClipScores:
+    """What scoring a range of batches found: the per-clip part of a BenchmarkResult."""
+
+    clip_names: tuple[str, ...]
+    per_clip: dict[str, dict[str, np.ndarray]]
+    curves: dict[str, dict[str, np.ndarray]]
+    fractions: dict[str, np.ndarray]
+    clips_scored: int  # forwards' clips, perturbed ones included
+    seconds: float
+
+
 class _Tally:
     """Per-method tensors of every batch, joined at the end."""
 
@@ -113,12 +128,11 @@ class _Metrics:
     def __init__(self, net: nn.Module, methods: MethodSet, config: BenchmarkConfig) -> None:
         self.net, self.methods, self.config = net, methods, config
         self.scorer = ClassScorer(net.eval(), config.forward_batch)
-        self.generator = torch.Generator().manual_seed(config.seed)
         self.per_clip, self.curves = _Tally(), _Tally()
         self.fractions: dict[str, Tensor] = {}
 
-    def add(self, batch: EvalBatch) -> Tensor:
-        """Score one batch; returns the classes explained."""
+    def add(self, batch: EvalBatch, index: int) -> None:
+        """Score batch number ``index``."""
         frames, voxels = batch.clips.shape[2], batch.clips[0, 0].numel()
         steps = {"deletion": self.config.steps, "insertion": self.config.steps}
         steps["frame_deletion"] = min(self.config.frame_steps, frames)
@@ -126,26 +140,107 @@ class _Metrics:
                           for curve in CURVES}
         reference = FILLS[self.config.fill](batch.clips)
         probs = self.scorer.probabilities(batch.clips)
-        targets = probs.argmax(dim=1) if batch.targets is None else batch.targets
+        targets = explained_classes(batch, probs)
         ends = (probs.gather(1, targets[:, None])[:, 0], self.scorer.score(reference, targets))
+        ties = generator(self.config.seed, TIES, index)
+        self.methods.reseed(stream_seed(self.config.seed, MAPS, index))
         for name, maps in self.methods.maps(self.net, batch.clips, targets).items():
-            found = self._curves(batch.clips, reference, maps, targets, steps, ends)
+            found = self._curves(batch.clips, reference, maps, targets, steps, ends, ties)
             drop, increase = confidence_change(self.scorer, batch.clips, reference, maps, targets, ends[0])
             self.curves.add(name, found)
             self.per_clip.add(name, {f"{c}_auc": area_under_curve(found[c], self.fractions[c]) for c in CURVES})
             self.per_clip.add(name, {"average_drop": drop, "increase_in_confidence": increase})
-            self.per_clip.add(name, _localisation(maps, batch.masks, self.config.pointing_tolerance(batch.clips.shape[-1])))
-        return targets
+            self.per_clip.add(name, _localisation(maps, batch.masks_for(targets),
+                                                  self.config.pointing_tolerance(batch.clips.shape[-1])))
 
     def _curves(self, clips: Tensor, reference: Tensor, maps: Tensor, targets: Tensor, steps: dict[str, int],
-                ends: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
-        voxels, frames = relevance_rank(maps, self.generator), frame_rank(maps, self.generator)
+                ends: tuple[Tensor, Tensor], ties: torch.Generator) -> dict[str, Tensor]:
+        voxels, frames = relevance_rank(maps, ties), frame_rank(maps, ties)
         inputs = (self.scorer, clips, reference)
         return {
             "deletion": deletion_curve(*inputs, voxels, targets, steps["deletion"], ends),
             "insertion": insertion_curve(*inputs, voxels, targets, steps["insertion"], ends),
             "frame_deletion": frame_deletion_curve(*inputs, frames, targets, steps["frame_deletion"], ends),
         }
+
+
+def explained_classes(batch: EvalBatch, probs: Tensor) -> Tensor:
+    """(B,) the classes a batch's clips are explained for: their labels, else the top-1."""
+    return probs.argmax(dim=1) if batch.targets is None else batch.targets
+
+
+def score_clips(
+    net: nn.Module,
+    dataset: Dataset,
+    methods: MethodSet,
+    config: BenchmarkConfig = BenchmarkConfig(),
+    batches: range | None = None,
+    progress: Callable[[int], None] = lambda clips: None,
+) -> ClipScores:
+    """Every metric of every method on the clips of ``batches`` (batch indices of
+    ``config.batch_size`` clips; None: all); ``progress(clips)`` after each batch."""
+    started = time.monotonic()
+    metrics = _Metrics(net, methods, config)
+    first, stop = (0, None) if batches is None else (batches.start, batches.stop)
+    names: list[str] = []
+    for index, batch in enumerate(dataset.batches(config.batch_size, first, stop), start=first):
+        metrics.add(batch, index)
+        names.extend(batch.names)
+        progress(len(names))
+    return ClipScores(
+        clip_names=tuple(names),
+        per_clip=metrics.per_clip.arrays(),
+        curves=metrics.curves.arrays(),
+        fractions={curve: x.numpy() for curve, x in metrics.fractions.items()},
+        clips_scored=metrics.scorer.clips_scored,
+        seconds=time.monotonic() - started,
+    )
+
+
+def sanity_check(
+    net: nn.Module,
+    dataset: Dataset,
+    methods: MethodSet,
+    config: BenchmarkConfig = BenchmarkConfig(),
+    progress: Callable[[int], None] = lambda stages: None,
+) -> SanityResult:
+    """The cascading randomisation check on the dataset's first ``config.sanity_clips``
+    clips, explained for the classes the metrics explain them for; ``progress(k)`` after
+    each randomised stage."""
+    scorer = ClassScorer(net.eval(), config.forward_batch)
+    clips, targets, kept = [], [], 0
+    for batch in dataset.batches(config.batch_size):
+        if kept >= config.sanity_clips:
+            break
+        clips.append(batch.clips[: config.sanity_clips - kept])
+        targets.append(explained_classes(batch, scorer.probabilities(batch.clips))[: config.sanity_clips - kept])
+        kept += clips[-1].shape[0]
+    if not kept:
+        raise VGVError(f"no clips to evaluate in {dataset.description}")
+    methods.reseed(stream_seed(config.seed, SANITY))
+    return cascading_randomisation(net, methods, torch.cat(clips), torch.cat(targets), config.seed, progress)
+
+
+def merge(methods: tuple[str, ...], parts: list[ClipScores], sanity: SanityResult, description: str,
+          sanity_s: float = 0.0) -> BenchmarkResult:
+    """One result from the scores of consecutive ranges of batches, in order; its timing's
+    ``metrics_s`` adds up the parts' seconds (worker time, where they ran side by side)."""
+    parts = [part for part in parts if part.clip_names]
+    if not parts:
+        raise VGVError(f"no clips to evaluate in {description}")
+    return BenchmarkResult(
+        methods=methods,
+        clip_names=tuple(name for part in parts for name in part.clip_names),
+        per_clip=_joined(methods, [part.per_clip for part in parts]),
+        curves=_joined(methods, [part.curves for part in parts]),
+        fractions=parts[-1].fractions,
+        sanity=sanity,
+        timing={
+            "metrics_s": sum(part.seconds for part in parts),
+            "sanity_s": sanity_s,
+            "clips_scored": sum(part.clips_scored for part in parts),
+        },
+    )
 
 
 def run_benchmark(
@@ -157,34 +252,21 @@ def run_benchmark(
 ) -> BenchmarkResult:
     """Evaluate ``methods`` on ``dataset``; ``progress("clips", n)`` after each batch and
     ``progress("sanity", k)`` after each randomised stage (k = 0 as it starts)."""
-    started = time.monotonic()
-    metrics = _Metrics(net, methods, config)
-    names: list[str] = []
-    kept: list[tuple[Tensor, Tensor]] = []
-    for batch in dataset.batches(config.batch_size):
-        targets = metrics.add(batch)
-        kept.append((batch.clips[: config.sanity_clips], targets[: config.sanity_clips]))
-        names.extend(batch.names)
-        progress("clips", len(names))
-    if not names:
+    scores = score_clips(net, dataset, methods, config, progress=lambda done: progress("clips", done))
+    if not scores.clip_names:
         raise VGVError(f"no clips to evaluate in {dataset.description}")
-    metrics_done = time.monotonic()
+    started = time.monotonic()
     progress("sanity", 0)
-    clips, targets = (torch.cat(parts)[: config.sanity_clips] for parts in zip(*kept))
-    sanity = cascading_randomisation(net, methods, clips, targets, config.seed, lambda k: progress("sanity", k))
-    return BenchmarkResult(
-        methods=methods.names,
-        clip_names=tuple(names),
-        per_clip=metrics.per_clip.arrays(),
-        curves=metrics.curves.arrays(),
-        fractions={curve: x.numpy() for curve, x in metrics.fractions.items()},
-        sanity=sanity,
-        timing={
-            "metrics_s": metrics_done - started,
-            "sanity_s": time.monotonic() - metrics_done,
-            "clips_scored": metrics.scorer.clips_scored,
-        },
-    )
+    sanity = sanity_check(net, dataset, methods, config, lambda done: progress("sanity", done))
+    return merge(methods.names, [scores], sanity, dataset.description, time.monotonic() - started)
+
+
+PerMethod = dict[str, dict[str, np.ndarray]]  # method -> metric or curve -> values
+
+
+def _joined(methods: tuple[str, ...], parts: list[PerMethod]) -> PerMethod:
+    return {name: {key: np.concatenate([part[name][key] for part in parts]) for key in parts[0][name]}
+            for name in methods}
 
 
 def _localisation(maps: Tensor, masks: Tensor | None, tolerance: int) -> dict[str, Tensor]:

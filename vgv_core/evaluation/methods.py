@@ -12,6 +12,9 @@ A user method is a callable with the MapMethod signature::
 - returns (B, T, H, W) float on the clips' device, one value per input voxel, higher
   meaning more relevant. Values are min-max scaled to [0, 1] per clip afterwards, as
   the engine's maps are.
+A method that draws random numbers may also have ``reseed(seed: int)``: the benchmark
+calls it before every batch and before the sanity check with a seed of that batch's own
+(vgv_core.evaluation.streams), so a run split over several workers draws the same maps.
 The engine's methods (vgv_core.explain.METHODS) asked for together are computed by one
 Explainer pass per batch.
 """
@@ -58,6 +61,13 @@ class MethodSet:
     @property
     def names(self) -> tuple[str, ...]:
         return self.engine + tuple(self.custom)
+
+    def reseed(self, seed: int) -> None:
+        """Re-seed every custom method that draws random numbers (has ``reseed``)."""
+        for method in self.custom.values():
+            reseed = getattr(method, "reseed", None)
+            if reseed is not None:
+                reseed(seed)
 
     def maps(self, net: nn.Module, clips: Tensor, targets: Tensor) -> dict[str, Tensor]:
         """name -> (B, T, H, W) map in [0, 1] of each method, computed from ``net``."""

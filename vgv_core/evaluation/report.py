@@ -8,18 +8,17 @@ only when a plot is asked for.
 from __future__ import annotations
 
 import csv
-import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vgv_core.atomic_file import publish, temp_path_beside
+from vgv_core.atomic_file import write_atomically
 from vgv_core.errors import VGVError
 from vgv_core.evaluation.baselines import BASELINES
 from vgv_core.evaluation.benchmark import CURVES, METRICS, PERCENT_METRICS, BenchmarkResult
+from vgv_core.json_text import json_text
 
 HEADINGS = {
     "deletion_auc": "deletion",
@@ -84,7 +83,7 @@ def to_json(result: BenchmarkResult, config: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_json(result: BenchmarkResult, config: dict[str, Any], path: Path) -> None:
-    text = json.dumps(to_json(result, config), indent=1, allow_nan=False) + "\n"
+    text = json_text(to_json(result, config), indent=1) + "\n"
     write_atomically(path, lambda temp: temp.write_text(text))
 
 
@@ -141,19 +140,6 @@ def _styles(methods: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     styles = {name: {"linestyle": "--", "color": colour} for name, colour in zip(BASELINES, ("black", "grey"))}
     others = [name for name in methods if name not in BASELINES]
     return styles | {name: {"color": METHOD_COLOURS[k % len(METHOD_COLOURS)]} for k, name in enumerate(others)}
-
-
-def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """Call ``write`` on a temporary file beside ``path``, then rename it to ``path``."""
-    path = Path(path)
-    temp = temp_path_beside(path)
-    try:
-        write(temp)
-        publish(temp, path)
-    except OSError as exc:
-        raise VGVError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def _standard_errors(per_clip: dict[str, np.ndarray]) -> dict[str, float]:

@@ -65,6 +65,10 @@ def load_checkpoint(net: nn.Module, path: str | Path) -> None:
     problems = misfits(mismatched, missing, unexpected)
     if problems:
         raise CheckpointError(f"checkpoint {path} does not fit the model: " + "; ".join(problems))
+    broken = [key for key, value in state.items() if value.is_floating_point() and not torch.isfinite(value).all()]
+    if broken:
+        raise CheckpointError(f"checkpoint {path} holds NaN or infinite weights in {_preview(broken)}: "
+                              "the model it saves cannot be explained; use a checkpoint from before training diverged")
     net.load_state_dict(state, strict=True)
 
 

@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
-from importlib.resources import files
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 
+from vgv_core.shipped import DEMO, demo_spec_path
 from vgv_core.errors import ModelError
 from vgv_core.models.checkpoint import load_checkpoint
-from vgv_core.models.huggingface import load_pretrained_folder
+from vgv_core.models.huggingface import FAMILIES, build_transformer, load_pretrained_folder
 from vgv_core.models.registry import ARCHS, arch_info
 from vgv_core.models.spec import ModelSpec
 
 DEFAULT_NUM_CLASSES = 400  # Kinetics-400, the head the hub checkpoints carry
-
-
-def assets_dir() -> Path:
-    """The assets that ship inside the package, vgv_core/assets (override with VGV_ASSETS)."""
-    override = os.environ.get("VGV_ASSETS")
-    return Path(override) if override else Path(os.fspath(files("vgv_core") / "assets"))
-
-
-DEMO = "demo"  # the name of the shipped demo model, and of its video as an input
-
-
-def demo_video_path() -> Path:
-    return assets_dir() / "demo" / "demo.mp4"
-
-
-def named_input(text: str) -> Path:
-    """An input path as given, or the shipped demo video for ``demo`` (when no such file is here)."""
-    path = Path(text).expanduser()
-    return demo_video_path() if text == DEMO and not path.exists() else path
-
-
-def demo_spec_path() -> Path:
-    return assets_dir() / "demo" / "spec.json"
 
 
 @dataclass
@@ -80,12 +56,25 @@ def load_model(
         weights = Path(checkpoint) if checkpoint is not None else None
     else:
         spec, weights = _resolve_spec(name, num_classes, checkpoint, labels)
-        net = arch_info(spec.arch).build(spec.num_classes, spec.clip_len, spec.crop_size, **spec.arch_kwargs)
+        net = build_net(spec)
     if weights is not None:
         load_checkpoint(net, weights)
-    net.vgv_spec = spec  # lets Explainer find the target layer without being told
     target = resolve_device(device)
     return VideoModel(net=net.eval().to(target), spec=spec, device=target)
+
+
+def build_net(spec: ModelSpec) -> nn.Module:
+    """The spec's architecture with fresh weights, in training mode on the CPU."""
+    try:
+        if spec.arch in FAMILIES:  # a Hugging Face model's spec carries its config
+            net = build_transformer(spec)
+        else:
+            net = arch_info(spec.arch).build(spec.num_classes, spec.clip_len, spec.crop_size, **spec.arch_kwargs)
+    except (TypeError, ValueError, AssertionError) as exc:  # the builders' own words for unusable arguments
+        raise ModelError(f"{spec.arch} cannot be built with arch_kwargs {spec.arch_kwargs} and this clip size: "
+                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    net.vgv_spec = spec  # lets Explainer find the target layer without being told
+    return net
 
 
 def _resolve_spec(

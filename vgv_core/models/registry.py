@@ -100,3 +100,13 @@ def arch_info(arch: str) -> ArchInfo:
         return ARCHS[arch]
     except KeyError:
         raise ModelError(f"unknown architecture {arch!r}; known: {', '.join(ARCHS)}") from None
+
+
+SHIPPED_ARCHS: dict[str, ArchInfo] = dict(ARCHS)  # as every fresh interpreter has them
+
+
+def is_shipped(arch: str) -> bool:
+    """Whether ``arch`` is built as a fresh interpreter builds it, not added or replaced at run time
+    (a child process can then rebuild the model from its spec)."""
+    shipped = SHIPPED_ARCHS.get(arch)
+    return shipped is not None and ARCHS.get(arch) is shipped

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from vgv_core.errors import ModelError
 from vgv_core.settings_keys import check_known_keys, read_settings_file
+from vgv_core.validation import SettingError, integer, known_name, listing, mapping, numbers, optional, text
 
 KINETICS_MEAN = (0.45, 0.45, 0.45)
 KINETICS_STD = (0.225, 0.225, 0.225)
@@ -40,29 +41,36 @@ class ModelSpec:
     arch_kwargs: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        try:
+            self._validate()
+        except SettingError as exc:
+            raise ModelError(f"invalid model spec: {exc}") from None
         if not self.labels:
             object.__setattr__(self, "labels", tuple(f"class_{i}" for i in range(self.num_classes)))
         object.__setattr__(self, "labels", tuple(self.labels))
         object.__setattr__(self, "mean", tuple(float(v) for v in self.mean))
         object.__setattr__(self, "std", tuple(float(v) for v in self.std))
-        self._validate()
+        object.__setattr__(self, "arch_kwargs", dict(self.arch_kwargs))
 
     def _validate(self) -> None:
-        problems = []
-        if self.num_classes < 1:
-            problems.append(f"num_classes must be >= 1, got {self.num_classes}")
-        if len(self.labels) != self.num_classes:
-            problems.append(f"{len(self.labels)} labels for {self.num_classes} classes")
-        if self.clip_len < 1 or self.frame_stride < 1 or self.crop_size < 1:
-            problems.append("clip_len, frame_stride and crop_size must be positive")
-        if self.resize_mode not in RESIZE_MODES:
-            problems.append(f"resize_mode {self.resize_mode!r} is not one of {RESIZE_MODES}")
-        if self.channel_order not in CHANNEL_ORDERS:
-            problems.append(f"channel_order {self.channel_order!r} is not one of {CHANNEL_ORDERS}")
-        if len(self.mean) != 3 or len(self.std) != 3:
-            problems.append("mean and std need three values each")
-        if problems:
-            raise ModelError("invalid model spec: " + "; ".join(problems))
+        text(self.arch, "arch")
+        integer(self.num_classes, "num_classes", 1, 1_000_000)
+        labels = [text(label, "each label") for label in listing(self.labels, "labels")]
+        if labels and len(labels) != self.num_classes:
+            raise SettingError(f"{len(labels)} labels for {self.num_classes} classes")
+        if len(set(labels)) != len(labels):
+            raise SettingError("labels must differ from one another")
+        integer(self.clip_len, "clip_len", 1, 1024)
+        integer(self.frame_stride, "frame_stride", 1, 1024)
+        integer(self.crop_size, "crop_size", 8, 4096)
+        optional(integer, self.resize_size, "resize_size", self.crop_size, 8192)
+        known_name(self.resize_mode, "resize_mode", RESIZE_MODES)
+        known_name(self.channel_order, "channel_order", CHANNEL_ORDERS)
+        numbers(self.mean, "mean", 3)
+        numbers(self.std, "std", 3, 0, low_open=True)
+        optional(text, self.target_layer, "target_layer")
+        optional(text, self.weights, "weights")
+        mapping(self.arch_kwargs, "arch_kwargs")
 
     @property
     def short_side(self) -> int:

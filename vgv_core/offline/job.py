@@ -6,9 +6,11 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from vgv_core.attention import AttentionGuard
 from vgv_core.errors import VGVError, VideoError
+from vgv_core.output_paths import Output
 from vgv_core.offline.outputs import CsvWriter, GifWriter, NpzWriter, OutputSet, SummaryWriter
 from vgv_core.offline.pipeline import run_pipeline
 from vgv_core.offline.sink import FrameSink, Look, reduced_size
@@ -19,6 +21,10 @@ from vgv_core.video_reader import VideoInfo, VideoReader
 from vgv_core.video_writer import AtomicVideoWriter
 
 
+# (label, expected frames or None, quiet) -> the bar a video's frames are counted on
+ProgressFactory = Callable[[str, int | None, bool], Progress]
+
+
 @dataclass(frozen=True)
 class OutputPaths:
     video: Path | None = None
@@ -26,6 +32,11 @@ class OutputPaths:
     npz: Path | None = None
     json: Path | None = None
     gif: Path | None = None
+
+    def named(self) -> list[Output]:
+        """Each output asked for, with the option that asked for it."""
+        options = {"video": "-o", "csv": "--csv", "npz": "--npz", "json": "--json", "gif": "--gif"}
+        return [Output(option, getattr(self, name)) for name, option in options.items() if getattr(self, name)]
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,7 @@ class Options:
     gif_width: int | None = None
     pipelined: bool = True
     quiet: bool = False
+    guard: AttentionGuard | None = None  # the attention guard's regions (vgv_core.attention)
 
 
 @dataclass(frozen=True)
@@ -77,18 +89,22 @@ class VideoOutcome:
 
 
 def explain_video(
-    path: Path, outputs: OutputPaths, engine: WindowExplainer, options: Options, settings: dict[str, Any]
+    path: Path, outputs: OutputPaths, engine: WindowExplainer, options: Options, settings: dict[str, Any],
+    progress: ProgressFactory = Progress,
 ) -> VideoOutcome:
     """Explain every selected frame of ``path`` into ``outputs``; all are published together
-    at the end, or none (an error or KeyboardInterrupt removes the temporary files)."""
+    at the end, or none (an error or KeyboardInterrupt removes the temporary files).
+    ``progress`` makes the bar counting the frames (a cluster worker's reports them instead)."""
     started = time.monotonic()
     with VideoReader(path) as reader:
         info = reader.info
+        if options.guard is not None:
+            options.guard.regions.check_frame(info.width, info.height)
         first, stop = options.selection.frames(info)
-        progress = Progress(path.name, _expected_frames(info, first, stop), options.quiet)
+        progress_bar = progress(path.name, _expected_frames(info, first, stop), options.quiet)
         files = OutputSet()
         try:
-            sink = _open_sink(files, engine, info, outputs, options, progress, settings)
+            sink = _open_sink(files, engine, info, outputs, options, progress_bar, settings)
             on_gpu = engine.preprocessor.device.type != "cpu"
             decoded = reader.frames(first, stop)
             frames = run_pipeline(decoded, engine.run, sink, options.pipelined, explain_thread=on_gpu)
@@ -99,7 +115,7 @@ def explain_video(
             files.abort()
             raise
         finally:
-            progress.close()
+            progress_bar.close()
     return VideoOutcome(path, frames, info.fps, time.monotonic() - started, reader.missing_frames, info.fps_note)
 
 
@@ -123,13 +139,15 @@ def _open_sink(
         fps=info.fps,
         caption=engine.method if engine.target is None else f"{engine.method} for {labels[engine.target]}",
         progress=progress,
+        guard=options.guard,
+        target=engine.target,
     )
     if outputs.video:
         sink.video = files.add(_writable(AtomicVideoWriter, outputs.video, info.fps, size))
     if outputs.gif:
         sink.gif = files.add(_writable(GifWriter, outputs.gif, info.fps, size, options.gif_width))
     if outputs.csv:
-        sink.csv = files.add(CsvWriter(outputs.csv, labels))
+        sink.csv = files.add(CsvWriter(outputs.csv, labels, attention=options.guard is not None))
     if outputs.npz:
         map_size = reduced_size((info.height, info.width))
         sink.npz = files.add(NpzWriter(outputs.npz, map_size, labels, engine.method))

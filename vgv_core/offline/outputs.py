@@ -5,14 +5,19 @@ place by `OutputSet.commit()`; `OutputSet.abort()` deletes the temporaries, so a
 or Ctrl-C leaves no partial file under a final name. Rows go to disk as they come, so
 memory does not grow with the video's length.
 
-- CSV: ``frame, time_s, top1``, then ``p_<label>`` per class; one row per frame.
+- CSV: ``frame, time_s, top1``, then ``p_<label>`` per class; one row per frame. With an
+  attention guard also ``attention_in_region`` (empty for a class bound to no region) and
+  ``looked_elsewhere`` (0 or 1).
 - NPZ: ``maps`` (N, h, w) uint8 heatmaps (255 = the map's 1.0) over the whole frame at
   reduced size, ``frame_index`` (N,), ``time_s`` (N,), ``probs`` (N, K) float32,
   ``labels`` (K,) and ``method``.
 - JSON: the run's settings and ``segments``, maximal runs of frames with the same top-1
   class: ``label``, ``start_frame``, ``end_frame`` (inclusive), ``start_s``, ``end_s``
   (the end of the last frame, so end_s - start_s is the duration) and ``mean_prob``
-  (that class's mean probability over the run).
+  (that class's mean probability over the run). With an attention guard also
+  ``looked_elsewhere``: maximal runs of frames flagged for the same class, with
+  ``label``, the frame and time bounds and ``mean_attention``, and ``attention``: frames
+  checked and frames flagged.
 - GIF: the annotated pictures, optionally scaled to a width, through ffmpeg with one
   palette per frame (a global palette would need every frame in memory first).
 """
@@ -21,19 +26,20 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import shutil
 import subprocess
 import tempfile
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from vgv_core.errors import VideoError
-from vgv_core.atomic_file import publish, temp_path_beside
+from vgv_core.atomic_file import publish, temp_path_beside, writing
+from vgv_core.json_text import json_text
 from vgv_core.video_writer import AtomicVideoWriter
 
 
@@ -45,20 +51,34 @@ class Output(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class FrameAttention:
+    """The attention guard's finding on one frame's map."""
+
+    target: int  # the class checked
+    share: float | None  # attention_in_region (None: the class is bound to no region)
+    looked_elsewhere: bool
+
+
 class CsvWriter:
-    def __init__(self, path: Path, labels: Sequence[str]) -> None:
+    def __init__(self, path: Path, labels: Sequence[str], attention: bool = False) -> None:
         self.path, self.labels = path, tuple(labels)
         self._temp = temp_path_beside(path)
         self._file = self._temp.open("w", newline="")
         self._rows = csv.writer(self._file)
-        self._rows.writerow(["frame", "time_s", "top1", *(f"p_{label}" for label in self.labels)])
+        guard_columns = ["attention_in_region", "looked_elsewhere"] if attention else []
+        self._rows.writerow(["frame", "time_s", "top1", *(f"p_{label}" for label in self.labels), *guard_columns])
 
-    def write(self, index: int, time_s: float, probs: np.ndarray) -> None:
+    def write(self, index: int, time_s: float, probs: np.ndarray, attention: FrameAttention | None = None) -> None:
         top1 = self.labels[int(np.argmax(probs))]
-        self._rows.writerow([index, f"{time_s:.4f}", top1, *(f"{p:.5f}" for p in probs)])
+        guard = [] if attention is None else [
+            "" if attention.share is None else f"{attention.share:.4f}", int(attention.looked_elsewhere)]
+        with writing(self.path):
+            self._rows.writerow([index, f"{time_s:.4f}", top1, *(f"{p:.5f}" for p in probs), *guard])
 
     def close(self) -> Path:
-        self._file.close()
+        with writing(self.path):
+            self._file.close()
         return publish(self._temp, self.path)
 
     def abort(self) -> None:
@@ -101,13 +121,14 @@ class NpzWriter:
         self._streams = (self._maps, self._index, self._time, self._probs)
 
     def write(self, index: int, time_s: float, probs: np.ndarray, heatmap: np.ndarray) -> None:
-        self._maps.append(heatmap)
-        self._index.append(index)
-        self._time.append(time_s)
-        self._probs.append(probs)
+        with writing(self.path):
+            self._maps.append(heatmap)
+            self._index.append(index)
+            self._time.append(time_s)
+            self._probs.append(probs)
 
     def close(self) -> Path:
-        with zipfile.ZipFile(self._temp, "w", zipfile.ZIP_DEFLATED) as archive:
+        with writing(self.path), zipfile.ZipFile(self._temp, "w", zipfile.ZIP_DEFLATED) as archive:
             for stream in self._streams:
                 stream.store(archive)
             _store_array(archive, "labels", np.array(self.labels))
@@ -131,7 +152,8 @@ def _store_array(archive: zipfile.ZipFile, name: str, array: np.ndarray) -> None
 
 
 class SummaryWriter:
-    """Segments of constant top-1 class, written as JSON with ``settings`` on close."""
+    """Segments of constant top-1 class (and runs that looked elsewhere), written as JSON with
+    ``settings`` on close."""
 
     def __init__(self, path: Path, labels: Sequence[str], fps: float, settings: dict[str, Any]) -> None:
         self.path, self.labels, self.fps, self.settings = path, tuple(labels), fps, settings
@@ -140,8 +162,12 @@ class SummaryWriter:
         self.frames = 0
         self._sum = 0.0
         self.notes: dict[str, Any] = {}  # what is known only at the end, e.g. decode trouble
+        self.attention: _AttentionRuns | None = None
 
-    def write(self, index: int, time_s: float, probs: np.ndarray) -> None:
+    def write(self, index: int, time_s: float, probs: np.ndarray, attention: FrameAttention | None = None) -> None:
+        if attention is not None:
+            self.attention = self.attention or _AttentionRuns(self.labels, self.fps)
+            self.attention.add(index, time_s, attention)
         top1 = int(np.argmax(probs))
         current = self.segments[-1] if self.segments else None
         if current is None or current["label"] != self.labels[top1]:
@@ -164,11 +190,51 @@ class SummaryWriter:
         self._finish_segment()
         document = {**self.settings, **self.notes, "frames": self.frames, "labels": list(self.labels),
                     "segments": self.segments}
-        self._temp.write_text(json.dumps(document, indent=2) + "\n")
+        if self.attention is not None:
+            document |= self.attention.summary()
+        with writing(self.path):
+            self._temp.write_text(json_text(document, indent=2) + "\n")
         return publish(self._temp, self.path)
 
     def abort(self) -> None:
         self._temp.unlink(missing_ok=True)
+
+
+class _AttentionRuns:
+    """Maximal runs of consecutive frames that looked elsewhere for the same class."""
+
+    def __init__(self, labels: tuple[str, ...], fps: float) -> None:
+        self.labels, self.fps = labels, fps
+        self.runs: list[dict[str, Any]] = []
+        self.checked = 0
+        self.flagged = 0
+        self._open: dict[str, Any] | None = None
+        self._shares: list[float] = []
+
+    def add(self, index: int, time_s: float, attention: FrameAttention) -> None:
+        self.checked += attention.share is not None
+        if not attention.looked_elsewhere:
+            self._close()
+            return
+        self.flagged += 1
+        label = self.labels[attention.target]
+        if self._open is None or self._open["label"] != label or self._open["end_frame"] != index - 1:
+            self._close()
+            self._open = {"label": label, "start_frame": index, "start_s": round(time_s, 4)}
+        self._open.update(end_frame=index, end_s=round(time_s + 1 / self.fps, 4))
+        self._shares.append(attention.share)
+
+    def summary(self) -> dict[str, Any]:
+        self._close()
+        return {"attention": {"frames_checked": self.checked, "frames_looked_elsewhere": self.flagged},
+                "looked_elsewhere": self.runs}
+
+    def _close(self) -> None:
+        if self._open is not None:
+            self._open["frames"] = len(self._shares)
+            self._open["mean_attention"] = round(float(np.mean(self._shares)), 4)
+            self.runs.append(self._open)
+        self._open, self._shares = None, []
 
 
 class GifWriter(AtomicVideoWriter):

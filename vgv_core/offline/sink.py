@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vgv_core.offline.outputs import CsvWriter, GifWriter, NpzWriter, SummaryWriter
+from vgv_core.attention import AttentionGuard
+from vgv_core.offline.outputs import CsvWriter, FrameAttention, GifWriter, NpzWriter, SummaryWriter
 from vgv_core.offline.window_explainer import FrameResult
 from vgv_core.preprocess import Preprocessor
 from vgv_core.progress import Progress
@@ -46,6 +47,8 @@ class FrameSink:
     csv: CsvWriter | None = None
     npz: NpzWriter | None = None
     summary: SummaryWriter | None = None
+    guard: AttentionGuard | None = None
+    target: int | None = None  # the class explained; None: each frame's top-1
     frames: int = 0
 
     def __call__(self, result: FrameResult) -> None:
@@ -57,15 +60,24 @@ class FrameSink:
             for writer in (self.video, self.gif):
                 if writer is not None:
                     writer.write(picture)
+        heat = None
+        if self.npz is not None or self.guard is not None:
+            heat = self.preprocessor.maps_to_frame(result.heatmap[None], reduced_size(size))  # (1, h, w)
+        attention = self._attention(heat, probs, size) if self.guard is not None else None
         if self.csv is not None:
-            self.csv.write(result.index, time_s, probs)
+            self.csv.write(result.index, time_s, probs, attention)
         if self.summary is not None:
-            self.summary.write(result.index, time_s, probs)
+            self.summary.write(result.index, time_s, probs, attention)
         if self.npz is not None:
-            heat = self.preprocessor.maps_to_frame(result.heatmap[None], reduced_size(size))[0]
-            self.npz.write(result.index, time_s, probs, _to_uint8(heat))
+            self.npz.write(result.index, time_s, probs, _to_uint8(heat[0]))
         self.frames += 1
         self.progress.update(self.frames)
+
+    def _attention(self, heat: torch.Tensor, probs: np.ndarray, size: tuple[int, int]) -> FrameAttention:
+        """The attention guard on the frame's map (as the NPZ holds it) for the frame's class."""
+        target = self.target if self.target is not None else int(np.argmax(probs))
+        (share,) = self.guard.shares(heat, [target], (size[1], size[0]))
+        return FrameAttention(target, share, self.guard.looked_elsewhere(target, float(probs[target]), share))
 
     def _picture(self, result: FrameResult, probs: np.ndarray, time_s: float) -> np.ndarray:
         device = self.preprocessor.device

@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 
 from vgv_core.errors import VGVError
+from vgv_core.window_geometry import window_span
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class WindowPlan:
 
     @property
     def span(self) -> int:
-        return (self.clip_len - 1) * self.frame_stride + 1
+        return window_span(self.clip_len, self.frame_stride)
 
     def start(self, k: int) -> int:
         return k * self.hop - (self.span - 1)

@@ -2,7 +2,8 @@
 
 The panel, appended below the picture (which it never covers), shows:
 - the top-3 classes, each as a bar as long as its probability, with name and percent;
-- a caption (frame, time, method) on the right;
+- a caption (frame, time, method) on the right, and under it the colour scale: the
+  colormap from the map's zero (left) to its peak (right);
 - a temporal-importance strip: one bar per recent frame, as tall as that frame's mean
   heat relative to the strongest frame in view, coloured with the heatmap's colormap;
   the current frame is the rightmost bar.
@@ -57,6 +58,7 @@ class Annotator:
         panel = np.full((self.height, self.width, 3), PANEL_BG, np.uint8)
         self._draw_classes(panel, probs)
         self._draw_caption(panel, caption)
+        self._draw_scale(panel)
         self._draw_strip(panel)
         return np.concatenate([picture, panel], axis=0)
 
@@ -73,6 +75,21 @@ class Annotator:
     def _draw_caption(self, panel: np.ndarray, caption: str) -> None:
         (text_width, _), _ = cv2.getTextSize(caption, FONT, self.scale * 0.6, 1)
         self._text(panel, caption, (self.width - text_width - 2 * self._pad, self.row - self._pad - 1), 0.6)
+
+    def _draw_scale(self, panel: np.ndarray) -> None:
+        low, high = "0", "peak"
+        (high_width, _), _ = cv2.getTextSize(high, FONT, self.scale * 0.5, 1)
+        right = self.width - 2 * self._pad - high_width - self._pad
+        left = max(self.width // 2 + 4 * self._pad, right - self.width // 4)
+        top, bottom = self.row + self._pad, 2 * self.row - self._pad
+        if right - left < 16:  # too narrow a picture for a readable scale
+            return
+        columns = np.linspace(0, 255, right - left).round().astype(np.intp)
+        panel[top:bottom, left:right] = self._lut[columns][None]
+        baseline = bottom - 1
+        (low_width, _), _ = cv2.getTextSize(low, FONT, self.scale * 0.5, 1)
+        self._text(panel, low, (left - low_width - self._pad, baseline), 0.5)
+        self._text(panel, high, (right + self._pad, baseline), 0.5)
 
     def _draw_strip(self, panel: np.ndarray) -> None:
         values = np.asarray(self._history, dtype=np.float64)

@@ -31,6 +31,12 @@ def run_window(config: LiveConfig) -> int:
         print("vgv-live: error: no display to open the window on (DISPLAY is not set); run with --headless",
               file=sys.stderr)
         return 1
+    from vgv_live.app.virtual_display import unreachable_display
+
+    problem = unreachable_display()
+    if problem:
+        print(f"vgv-live: error: {problem}; start the display or run with --headless", file=sys.stderr)
+        return 1
     from PyQt6.QtCore import QSettings, QStandardPaths
     from PyQt6.QtWidgets import QApplication
 
@@ -45,7 +51,7 @@ def run_window(config: LiveConfig) -> int:
     data = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
     cache = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation))
     outputs = Outputs(recordings=data / "recordings", events=data / "events", snapshots=data / "snapshots",
-                      timelines=cache / "timelines")
+                      timelines=cache / "timelines", regions=data / "regions")
     source = default_source(config.source, config.model)
     window = MainWindow(replace(config, source=source), outputs, QSettings(ORGANIZATION, APPLICATION))
     for signum in (signal.SIGINT, signal.SIGTERM):  # handled between display ticks: close as if clicked

@@ -10,6 +10,7 @@ from PyQt6.QtGui import QIcon, QImage, QPixmap
 from PyQt6.QtWidgets import QListWidget, QListWidgetItem
 
 from vgv_live.app.event_feed import EventNotice
+from vgv_live.sinks.events import LOOKED_ELSEWHERE
 
 MAX_ITEMS = 500
 
@@ -33,7 +34,10 @@ class EventsPanel(QListWidget):
 
     def add(self, notice: EventNotice, file_index: int | None) -> None:
         where = f"frame {file_index}" if file_index is not None else time.strftime("%H:%M:%S")
-        item = QListWidgetItem(thumbnail_icon(notice.thumbnail), f"{notice.label}  p={notice.prob:.2f}\n{where}")
+        what = f"{notice.label}  p={notice.prob:.2f}"
+        if notice.kind == LOOKED_ELSEWHERE:
+            what = f"looked elsewhere: {what}"
+        item = QListWidgetItem(thumbnail_icon(notice.thumbnail), f"{what}\n{where}")
         item.setData(Qt.ItemDataRole.UserRole, (notice, file_index))
         self.insertItem(0, item)
         while self.count() > MAX_ITEMS:

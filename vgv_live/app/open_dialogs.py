@@ -1,4 +1,5 @@
-"""The dialogs that ask what to open: a video file, a stream URL, a camera, a model spec, a checkpoint.
+"""The dialogs that ask what to open: a video file, a stream URL, a camera, a model spec, a checkpoint,
+a regions file; and where to save a regions file.
 
 Each returns the user's answer as text, or None when cancelled.
 """
@@ -10,6 +11,7 @@ from PyQt6.QtWidgets import QFileDialog, QInputDialog, QWidget
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm);;All files (*)"
 SPEC_FILTER = "Model spec (*.json);;All files (*)"
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt *.bin);;All files (*)"
+REGIONS_FILTER = "Regions (*.json);;All files (*)"
 MAX_CAMERA = 63
 
 
@@ -28,6 +30,15 @@ def ask_model_spec(parent: QWidget) -> str | None:
 
 def ask_checkpoint(parent: QWidget) -> str | None:
     return _file(parent, "Open a checkpoint", CHECKPOINT_FILTER)
+
+
+def ask_regions_file(parent: QWidget) -> str | None:
+    return _file(parent, "Load regions", REGIONS_FILTER)
+
+
+def ask_regions_destination(parent: QWidget) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(parent, "Save regions", "regions.json", REGIONS_FILTER)
+    return path or None
 
 
 def ask_stream_url(parent: QWidget) -> str | None:

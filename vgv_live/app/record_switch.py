@@ -19,7 +19,8 @@ from vgv_live.sinks import AnnotatedFrame, Recorder, Sink
 class RecordSwitch(Sink):
     wants_frames = True
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, live: bool = False) -> None:
+        self.live = live  # the source is live: each recording measures its frame rate (Recorder)
         self._lock = threading.Lock()
         self._wanted: Path | None = Path(path) if path else None
         self._recorder: Recorder | None = None
@@ -66,7 +67,7 @@ class RecordSwitch(Sink):
             self._finish()
         if wanted is not None and self._recorder is None:
             try:
-                self._recorder = Recorder(wanted)
+                self._recorder = Recorder(wanted, self.live)
             except VGVError as exc:
                 with self._lock:
                     self._wanted, self.error = None, str(exc)

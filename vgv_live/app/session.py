@@ -1,10 +1,13 @@
 """Session: one source explained by one model, as the window runs it.
 
-Builds the engine's LivePipeline with a TunableExplainer and the window's two sinks
-(RecordSwitch, EventFeed). For a video file the pipeline's CaptureThread is replaced by
-a ReplayPlayer (seek, pause, steps, speed) and a TimelineJob computes the whole-file
-confidence on its own copy of the network, in the worker's idle time. Everything starts and stops here; the
-window only reads results and frames (fresh copies) and sends requests.
+Builds the engine's LivePipeline with a tunable explainer (in a child process on the CPU)
+and the window's two sinks (RecordSwitch, EventFeed), guarded by the source's regions
+(the attention guard: a regions file given, else those saved for the source, else those
+shipped with it). For a video file the pipeline's
+CaptureThread is replaced by a ReplayPlayer (seek, pause, steps, speed) and a TimelineJob
+computes the whole-file confidence on its own copy of the network, in the worker's idle
+time. Everything starts and stops here; the window only reads results and frames (fresh
+copies) and sends requests.
 """
 
 from __future__ import annotations
@@ -15,6 +18,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vgv_core import VideoModel
+from vgv_core.attention import AttentionGuard
+from vgv_core.models.registry import is_shipped
+from vgv_core.regions import Regions, load_regions
+from vgv_core.shipped import named_regions, shipped_regions_of
+from vgv_core.validation import SettingError
 from vgv_live.app.event_feed import EventFeed
 from vgv_live.app.layer_choices import spatial_layers
 from vgv_live.app.record_switch import RecordSwitch
@@ -24,12 +32,16 @@ from vgv_live.app.timeline_job import TimelineJob
 from vgv_live.app.tunable_explainer import TunableExplainer
 from vgv_live.capture import CaptureOptions
 from vgv_live.config import LiveConfig
+from vgv_live.explainer_process import ProcessExplainer
+from vgv_live.headless import default_threads
 from vgv_live.pipeline import LivePipeline
+from vgv_live.region_store import RegionStore
 from vgv_live.result import Result
 from vgv_live.ring import Window
-from vgv_live.sources import Source
+from vgv_live.sources import FILE, Source
 from vgv_live.stats import StatsSnapshot
 from vgv_live.worker import WorkerOptions
+
 
 @dataclass(frozen=True)
 class Outputs:
@@ -39,6 +51,7 @@ class Outputs:
     events: Path  # each session gets a subfolder, unless the config names an events folder
     snapshots: Path
     timelines: Path  # the confidence timeline cache
+    regions: Path | None = None  # the regions saved per source (None: not saved)
 
 
 class Session:
@@ -48,15 +61,20 @@ class Session:
         self.source = source
         self.model = model
         self.layers: tuple[str, ...] = ()  # found by start()
-        self.explainer = TunableExplainer(model, config.method, config.map_size, config.exact)
-        self.record = RecordSwitch(config.record)
+        self.store = RegionStore(outputs.regions) if outputs.regions else None
+        self.regions, self._regions_notice = initial_regions(config, source, spec.labels, self.store)
+        self._confident = dict(config.thresholds)
+        guard = self._guard()
+        self.explainer = window_explainer(config, model, guard)
+        self.record = RecordSwitch(config.record, source.live)
         events_folder = Path(config.events) if config.events else outputs.events / time.strftime("%Y%m%d-%H%M%S")
         thresholds = {spec.label_index(label): prob for label, prob in config.thresholds.items()}
-        self.events = EventFeed(events_folder, config.hysteresis, config.pre_roll, config.post_roll, thresholds)
+        self.events = EventFeed(events_folder, config.hysteresis, config.pre_roll, config.post_roll, thresholds, guard)
         target = spec.label_index(config.target) if config.target is not None else None
         self.pipeline = LivePipeline(
             source, self.explainer, capture_options(config), WorkerOptions(hop=config.hop, target=target),
             sinks=[self.record, self.events], ring_frames=config.ring_frames, style=config.style,
+            regions=self.regions,
         )
         self.player: ReplayPlayer | None = None
         self.timeline: TimelineJob | None = None
@@ -120,7 +138,7 @@ class Session:
     @property
     def notice(self) -> str | None:
         """A request that was refused while the session goes on."""
-        return self.explainer.notice or self.record.error
+        return self.explainer.notice or self.record.error or self._regions_notice
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -133,9 +151,59 @@ class Session:
     def set_target(self, target: int | None) -> None:
         self.pipeline.worker.set_target(target)
 
+    def set_regions(self, regions: Regions) -> None:
+        """Guard with ``regions`` from the next window on, and keep them for this source."""
+        self.regions = regions
+        self._apply_guard()
+        if self.store is not None:
+            self.store.save(self.source, regions)
+
+    def set_thresholds(self, thresholds: dict[int, float]) -> None:
+        """Per-class event thresholds, which also say from when a class is confident for the guard."""
+        self.events.set_thresholds(thresholds)
+        self._confident = {self.labels[index]: prob for index, prob in thresholds.items()}
+        self._apply_guard()
+
+    def _guard(self) -> AttentionGuard | None:
+        return AttentionGuard(self.regions, self.labels, self._confident) if self.regions.expect else None
+
+    def _apply_guard(self) -> None:
+        guard = self._guard()
+        self.explainer.set_guard(guard)
+        self.events.set_guard(guard)
+        if self.pipeline.pump is not None:
+            self.pipeline.pump.regions = self.regions
+
     def set_hop(self, hop: int) -> None:
         worker = self.pipeline.worker
         worker.options = replace(worker.options, hop=max(1, hop))  # read by the worker at its next wait
+
+
+def window_explainer(config: LiveConfig, model: VideoModel, guard: AttentionGuard | None
+                     ) -> ProcessExplainer | TunableExplainer:
+    """On the CPU, a child process, so that the GUI's share of the interpreter lock does not
+    slow the model; on CUDA the worker thread mostly waits on the device, in-process. An
+    architecture registered at run time stays in-process: a child could not rebuild it."""
+    if model.device.type == "cpu" and is_shipped(model.spec.arch):
+        return ProcessExplainer(model, config.method, config.map_size, config.exact,
+                                config.threads or default_threads(), guard)
+    return TunableExplainer(model, config.method, config.map_size, config.exact, guard)
+
+
+def initial_regions(config: LiveConfig, source: Source, labels: tuple[str, ...], store: RegionStore | None
+                    ) -> tuple[Regions, str | None]:
+    """The regions file given, else the regions saved for ``source``, else those shipped with it, else
+    none; and why saved regions were passed over, if they were."""
+    if config.regions:
+        return load_regions(named_regions(config.regions), labels), None
+    try:
+        saved = store.load(source, labels) if store is not None else None
+    except SettingError as exc:
+        return Regions(), str(exc)
+    if saved is not None:
+        return saved, None
+    shipped = shipped_regions_of(source.target) if source.kind == FILE else None
+    return (load_regions(shipped, labels) if shipped is not None else Regions()), None
 
 
 def capture_options(config: LiveConfig) -> CaptureOptions:

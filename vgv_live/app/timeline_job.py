@@ -26,6 +26,7 @@ import torch.nn as nn
 from vgv_core import ModelSpec, Preprocessor
 from vgv_core.errors import VGVError
 from vgv_core.video_reader import VideoReader
+from vgv_core.window_geometry import window_span
 from vgv_live.app.timeline_cache import Timeline, TimelineCache, timeline_key
 
 MAX_POINTS = 400
@@ -164,7 +165,7 @@ class TimelineJob(threading.Thread):
 
     def _cut_windows(self, reader: VideoReader, step: int) -> int:
         """Queue every step-th window for the worker; the number of frames (0 when stopped early)."""
-        span = (self.spec.clip_len - 1) * self.spec.frame_stride + 1
+        span = window_span(self.spec.clip_len, self.spec.frame_stride)
         recent: deque[np.ndarray] = deque(maxlen=span)
         index = -1
         for index, frame in reader.frames():

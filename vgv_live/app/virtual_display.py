@@ -1,4 +1,5 @@
-"""A virtual X screen (Xvfb) for a window where no display is: benchmarks, CI, edge boxes.
+"""A virtual X screen (Xvfb) for a window where no display is: benchmarks, CI, edge boxes; and
+whether the display named by DISPLAY answers at all (Qt aborts the process when it does not).
 
 Xvfb picks a free display number itself (-displayfd) and listens on no TCP port.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -57,6 +59,32 @@ def some_display(size: tuple[int, int] = (1280, 800)) -> Iterator[str]:
             yield display
         finally:
             del os.environ["DISPLAY"]
+
+
+def unreachable_display(environ: dict[str, str] | None = None, timeout: float = 2.0) -> str | None:
+    """Why the X display in DISPLAY cannot be reached, or None (reachable, or not an X display)."""
+    environ = os.environ if environ is None else environ
+    display = environ.get("DISPLAY", "")
+    if environ.get("WAYLAND_DISPLAY") or environ.get("QT_QPA_PLATFORM", "xcb") != "xcb" or not display:
+        return None
+    host, _, rest = display.rpartition(":")
+    number = rest.split(".")[0]
+    if not number.isdigit():
+        return f"DISPLAY={display} is not a display name such as :0"
+    try:
+        if host in ("", "unix"):
+            path = f"/tmp/.X11-unix/X{number}"
+            with socket.socket(socket.AF_UNIX) as connection:
+                connection.settimeout(timeout)
+                try:
+                    connection.connect(path)
+                except OSError:
+                    connection.connect("\0" + path)  # Linux's abstract socket, where Xorg also listens
+        else:
+            socket.create_connection((host, 6000 + int(number)), timeout=timeout).close()
+    except OSError as exc:
+        return f"cannot reach the X display DISPLAY={display} ({exc.strerror or exc})"
+    return None
 
 
 def _read_display_number(fd: int, timeout: float) -> str | None:

@@ -1,7 +1,8 @@
 """MainWindow: the live/replay window. It shows, it asks; it never runs model code.
 
 A QTimer in the GUI thread pulls the newest result and a fresh copy of the frame to
-show at display rate (rule 9); everything slow (loading a model, warming it up, stopping
+show at display rate (rule 9), with the attention guard's regions over the video, a
+warning while the result looked elsewhere, and its attention plot; everything slow (loading a model, warming it up, stopping
 a session) runs in a BackgroundTask (opening one: `PendingOpen`) and is polled by the same
 timer. Errors go to a banner inside the window, which stays usable. Closing the window stops every thread of
 the session (bounded) and finishes a running recording.
@@ -18,7 +19,10 @@ from PyQt6.QtCore import QSettings, Qt, QTimer, QUrl
 from PyQt6.QtGui import QAction, QDesktopServices, QKeySequence
 from PyQt6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
+from vgv_core.errors import VGVError
 from vgv_core.explain import methods_for
+from vgv_core.regions import Regions, load_regions, save_regions
+from vgv_live.app.attention_plot import AttentionPlot
 from vgv_live.app.caption import caption
 from vgv_live.app.clip_plots import ImportancePlot, TopKPlot
 from vgv_live.app.confidence_plot import ConfidencePlot
@@ -28,7 +32,12 @@ from vgv_live.app.error_banner import ErrorBanner
 from vgv_live.app.event_feed import EventNotice
 from vgv_live.app.events_panel import EventsPanel
 from vgv_live.app.layout_settings import restore_layout, save_layout
-from vgv_live.app.open_dialogs import ask_camera, ask_checkpoint, ask_model_spec, ask_stream_url, ask_video_file
+from vgv_live.app.open_dialogs import (
+    ask_camera, ask_checkpoint, ask_model_spec, ask_regions_destination, ask_regions_file, ask_stream_url,
+    ask_video_file,
+)
+from vgv_live.app.region_editor import RegionEditor
+from vgv_live.app.regions_panel import RegionsPanel
 from vgv_live.app.replay_bar import ReplayBar
 from vgv_live.app.replay_controls import ReplayControls, set_checked_quietly
 from vgv_live.app.session import Outputs, Session
@@ -113,6 +122,8 @@ class MainWindow(QMainWindow):
         self.slower_action = self._action("Slower", "Down", lambda: self.replay.change_speed(-1))
         self.record_action = self._action("Record", "R", self._set_recording, checkable=True)
         self.snapshot_action = self._action("Snapshot", "S", self.snapshot)
+        self.delete_region_action = self._action("Delete region", "Delete", lambda: self.regions_panel.delete_selected())
+        self.draw_region_action = self._action("Draw region", "D", lambda: self.region_editor.start_drawing())
 
     def _build_widgets(self) -> None:
         self.view = VideoView(self.config.style)
@@ -121,6 +132,9 @@ class MainWindow(QMainWindow):
         file_actions = (self.back_action, self.forward_action, self.faster_action, self.slower_action)
         self.replay = ReplayControls(self.replay_bar, self.pause_action, file_actions)
         self.conf_plot = ConfidencePlot()
+        self.attention_plot = AttentionPlot()
+        self.region_editor = RegionEditor(self.view.overlay_box)
+        self.regions_panel = RegionsPanel()
         self.banner = ErrorBanner()
         video = QWidget()
         video_layout = QVBoxLayout(video)
@@ -128,8 +142,12 @@ class MainWindow(QMainWindow):
         video_layout.addWidget(self.view, stretch=1)
         video_layout.addWidget(self.replay_bar)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
+        plots = QSplitter(Qt.Orientation.Horizontal)
+        plots.addWidget(self.conf_plot)
+        plots.addWidget(self.attention_plot)
+        plots.setSizes([600, 300])
         self.splitter.addWidget(video)
-        self.splitter.addWidget(self.conf_plot)
+        self.splitter.addWidget(plots)
         self.splitter.setSizes([560, 200])
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -149,7 +167,7 @@ class MainWindow(QMainWindow):
         clip_layout.addWidget(self.importance)
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(self.panel)
-        self.docks = arrange_docks(self, scroll, clip, self.events)
+        self.docks = arrange_docks(self, scroll, clip, self.events, self.regions_panel)
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status, stretch=1)
 
@@ -160,6 +178,7 @@ class MainWindow(QMainWindow):
             "&Playback": [self.pause_action, self.back_action, self.forward_action, self.faster_action,
                           self.slower_action],
             "&Output": [self.record_action, self.snapshot_action],
+            "&Regions": [self.draw_region_action, self.delete_region_action],
             "&View": [dock.toggleViewAction() for dock in self.docks],
         })
 
@@ -175,6 +194,14 @@ class MainWindow(QMainWindow):
             choice.connect(self._restyle)
         panel.thresholds.thresholdsChanged.connect(self._set_thresholds)
         self.events.eventChosen.connect(self._show_event)
+        for editor in (self.region_editor, self.regions_panel):
+            editor.edited.connect(self._set_regions)
+            editor.refused.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.region_editor.selected.connect(self.regions_panel.select)
+        self.regions_panel.selected.connect(self.region_editor.select)
+        self.regions_panel.draw_requested.connect(self.region_editor.start_drawing)
+        self.regions_panel.load_requested.connect(self._load_regions)
+        self.regions_panel.save_requested.connect(self._save_regions)
 
     def _apply_config(self, config: LiveConfig) -> None:
         self.panel.method.setCurrentText(config.method)
@@ -235,6 +262,8 @@ class MainWindow(QMainWindow):
         self.replay.attach(session)
         set_checked_quietly(self.record_action, session.record.recording is not None)
         self.events.clear()
+        self.attention_plot.clear_history()
+        self._show_regions(session.regions)
         self._plotted_seq = -1
         self._unplotted = None
         self.shown = (-1, -1)
@@ -251,9 +280,10 @@ class MainWindow(QMainWindow):
         self.panel.target.blockSignals(False)
         thresholds = {labels.index(label): p for label, p in self._thresholds.items() if label in labels}
         self.panel.thresholds.set_labels(labels, thresholds)
-        session.events.set_thresholds(thresholds)
+        session.set_thresholds(thresholds)
         self.conf_plot.set_labels(labels)
         self.conf_plot.set_thresholds(thresholds)
+        self.regions_panel.set_model(labels)
 
     # -- the display timer ----------------------------------------------------------------------
 
@@ -300,6 +330,7 @@ class MainWindow(QMainWindow):
             return False
         heatmap = None if result is None else (result.maps[-1] if synchronised else result.map_for(frame_id))
         self.view.show_frame(window.frames[0], heatmap)
+        self._show_guard(result, window.frames[0].shape)
         explained = None if result is None else self._frame_number(session, int(result.frame_ids[-1]))
         self.view.set_caption(caption(self._frame_number(session, frame_id), result, explained, synchronised))
         if frame_id != self.shown[0]:
@@ -308,6 +339,18 @@ class MainWindow(QMainWindow):
         self._redraw = False
         self._drawn_at = time.monotonic()
         return True
+
+    def _show_guard(self, result: Result | None, frame_shape: tuple[int, ...]) -> None:
+        """The regions coloured by the result's verdict, and the warning while it looked elsewhere."""
+        self.region_editor.frame_size = (frame_shape[1], frame_shape[0])
+        label = None if result is None else result.labels[result.target]
+        flagged = result is not None and result.looked_elsewhere
+        self.region_editor.show_verdict(label, flagged)
+        warning = None
+        if flagged:
+            regions = ", ".join(self.region_editor.regions.expected(label))
+            warning = f"LOOKED ELSEWHERE: {label}, {result.attention_in_region:.0%} of its map in {regions}"
+        self.view.set_warning(warning)
 
     def _worth_drawing(self, frame_id: int, seq: int, synchronised: bool) -> bool:
         if self._redraw or frame_id != self.shown[0]:
@@ -324,13 +367,18 @@ class MainWindow(QMainWindow):
     def _show_result(self, result: Result) -> None:
         """Each result shown joins the confidence history; the plots are redrawn at PLOT_INTERVAL_S."""
         self._plotted_seq = result.seq
-        self.conf_plot.add(float(result.timestamps[-1]) - self._t0, result.probs)
+        t = float(result.timestamps[-1]) - self._t0
+        self.conf_plot.add(t, result.probs)
+        share = result.attention_in_region
+        limit = None if share is None else self.region_editor.regions.limit_for(result.labels[result.target])
+        self.attention_plot.add(t, share, result.looked_elsewhere, limit)
         self._unplotted = result
 
     def _redraw_plots(self) -> None:
         result, self._unplotted = self._unplotted, None
         self._next_plot = time.monotonic() + PLOT_INTERVAL_S
         self.conf_plot.redraw()
+        self.attention_plot.redraw()
         self.topk.update_result(result)
         self.importance.update_result(result)
 
@@ -381,8 +429,41 @@ class MainWindow(QMainWindow):
             return
         labels = self.session.labels
         self._thresholds = {labels[index]: p for index, p in thresholds.items()}
-        self.session.events.set_thresholds(thresholds)
+        self.session.set_thresholds(thresholds)
         self.conf_plot.set_thresholds(thresholds)
+
+    def _set_regions(self, regions: Regions) -> None:
+        """Guard the session with ``regions`` (kept for its source) and show them."""
+        if self.session is None:
+            self._show_regions(Regions())
+            return
+        try:
+            self.session.set_regions(regions)
+        except VGVError as exc:  # they could not be kept for the source; they are in use all the same
+            self._report(str(exc))
+        self._show_regions(regions)
+
+    def _show_regions(self, regions: Regions) -> None:
+        self.region_editor.set_regions(regions)
+        self.regions_panel.set_regions(regions)
+
+    def _load_regions(self) -> None:
+        path = ask_regions_file(self)
+        if path and self.session is not None:
+            try:
+                self._set_regions(load_regions(path, self.session.labels))
+            except VGVError as exc:
+                self._report(str(exc))
+
+    def _save_regions(self) -> None:
+        path = ask_regions_destination(self)
+        if path:
+            try:
+                saved = save_regions(path, replace(self.region_editor.regions, frame_size=self.region_editor.frame_size))
+            except VGVError as exc:
+                self._report(str(exc))
+                return
+            self.statusBar().showMessage(f"regions saved: {saved}", 5000)
 
     def seek(self, index: int) -> None:
         """Show frame ``index`` of the video file (replay only)."""

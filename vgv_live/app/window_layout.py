@@ -17,13 +17,15 @@ def add_dock(window: QMainWindow, title: str, widget: QWidget) -> QDockWidget:
     return dock
 
 
-def arrange_docks(window: QMainWindow, controls: QWidget, clip: QWidget, events: QWidget) -> list[QDockWidget]:
-    """Controls on top; the current clip and the events tabbed below them, the clip in front."""
+def arrange_docks(window: QMainWindow, controls: QWidget, clip: QWidget, events: QWidget, regions: QWidget
+                  ) -> list[QDockWidget]:
+    """Controls on top; the current clip, the events and the regions tabbed below them, the clip in front."""
     docks = [add_dock(window, title, widget) for title, widget in
-             (("Controls", controls), ("Current clip", clip), ("Events", events))]
-    controls_dock, clip_dock, events_dock = docks
+             (("Controls", controls), ("Current clip", clip), ("Events", events), ("Regions", regions))]
+    controls_dock, clip_dock, events_dock, regions_dock = docks
     window.splitDockWidget(controls_dock, clip_dock, Qt.Orientation.Vertical)
     window.tabifyDockWidget(clip_dock, events_dock)
+    window.tabifyDockWidget(events_dock, regions_dock)
     clip_dock.raise_()
     window.resizeDocks([controls_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
     window.resizeDocks([controls_dock, clip_dock], [3, 2], Qt.Orientation.Vertical)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import os
 import time
 from pathlib import Path
-from typing import TextIO
 
+from vgv_core.atomic_file import writing
 from vgv_core.errors import VideoError
+from vgv_core.json_text import json_text
 from vgv_live.result import Result
 from vgv_live.sinks.sink import Sink
 
@@ -27,29 +28,41 @@ def result_record(result: Result) -> dict:
         "latency_ms": round(result.latency_s * 1000, 1),
         "preprocess_ms": round(timings.preprocess_s * 1000, 1),
         "explain_ms": round(timings.explain_s * 1000, 1),
+        "attention_in_region": None if result.attention_in_region is None else round(result.attention_in_region, 4),
+        "looked_elsewhere": result.looked_elsewhere,
     }
 
 
 class JsonlWriter(Sink):
-    """Whole lines only, so a reader never sees half a record; no file until the first result."""
+    """Whole lines only: a line the disk did not take completely is cut off again, so a reader
+    never sees half a record. The file appears with the first result, or empty at close."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         if not self.path.parent.is_dir():
             raise VideoError(f"output folder {self.path.parent} does not exist")
-        self._file: TextIO | None = None
+        self._fd: int | None = None
         self.lines = 0
 
     def on_result(self, result: Result) -> None:
-        if self._file is None:
+        line = (json_text(result_record(result)) + "\n").encode("utf-8")
+        with writing(self.path):
+            self._open()
+            end = os.lseek(self._fd, 0, os.SEEK_END)
             try:
-                self._file = open(self.path, "w", encoding="utf-8")
-            except OSError as exc:
-                raise VideoError(f"cannot write {self.path}: {exc.strerror}") from None
-        self._file.write(json.dumps(result_record(result)) + "\n")
-        self._file.flush()
+                written = 0
+                while written < len(line):
+                    written += os.write(self._fd, line[written:])
+            except OSError:
+                os.ftruncate(self._fd, end)
+                raise
         self.lines += 1
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
+        with writing(self.path):
+            self._open()
+            os.close(self._fd)
+
+    def _open(self) -> None:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)

@@ -34,3 +34,8 @@ class Sink:
 
     def close(self) -> None:
         """Finish every file; called once, also on SIGINT/SIGTERM."""
+
+    @property
+    def missing(self) -> str | None:
+        """After close: what was asked for and could not be written, in words (None: nothing)."""
+        return None

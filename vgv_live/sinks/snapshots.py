@@ -6,22 +6,11 @@ Seconds of video are counted in frames at the source's rate, so a file read loss
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import cv2
-
+from vgv_core.atomic_file import write_image_atomically
 from vgv_core.errors import VideoError
 from vgv_live.sinks.sink import AnnotatedFrame, Sink
-
-
-def write_image_atomically(path: Path, image) -> None:
-    ok, encoded = cv2.imencode(path.suffix, image)
-    if not ok:
-        raise VideoError(f"cannot encode {path}")
-    temp = path.with_name(f".{path.name}.partial")
-    temp.write_bytes(encoded.tobytes())
-    os.replace(temp, path)
 
 
 class Snapshotter(Sink):

@@ -15,13 +15,13 @@ from typing import Iterator
 
 import torch.nn as nn
 
-from vgv_core.errors import CheckpointError, MissingExtraError
+from vgv_core.errors import CheckpointError, MissingExtraError, ModelError
 from vgv_core.models.checkpoint import misfits
 from vgv_core.models.huggingface.families import FAMILIES, Family
 from vgv_core.models.huggingface.folder import folder_spec, read_config
 from vgv_core.models.spec import ModelSpec
 
-__all__ = ["FAMILIES", "load_pretrained_folder"]
+__all__ = ["FAMILIES", "build_transformer", "load_pretrained_folder"]
 
 
 def load_pretrained_folder(
@@ -38,21 +38,42 @@ def load_pretrained_folder(
         spec = replace(spec, labels=tuple(labels))
     head = {"num_labels": classes} if classes != saved.num_classes else {}
     net = _load(folder, family, head, new_head=bool(labels) or num_classes is not None)
-    return net, replace(spec, target_layer=family.default_layer(net))
+    # The config travels in the spec, so that build_transformer can make the architecture again.
+    net.vgv_spec = replace(spec, target_layer=family.default_layer(net), arch_kwargs={"config": net.config.to_dict()})
+    return net, net.vgv_spec
 
 
-def _load(folder: Path, family: Family, head: dict, new_head: bool) -> nn.Module:
+def build_transformer(spec: ModelSpec) -> nn.Module:
+    """The architecture of a spec from `load_pretrained_folder` again, with fresh weights, in
+    training mode on the CPU: for a process that receives the weights apart (the window's
+    explainer process)."""
+    config = spec.arch_kwargs.get("config")
+    if not isinstance(config, dict):
+        raise ModelError(f"a {spec.arch} spec needs its config.json in arch_kwargs['config']: load the "
+                         "save_pretrained folder itself")
+    model_class = _classes(f"building the {spec.arch} model")[spec.arch]
+    from transformers import AutoConfig
+
+    return model_class._from_config(AutoConfig.for_model(**config), attn_implementation="eager")
+
+
+def _classes(what: str) -> dict[str, type[nn.Module]]:
+    """Each family's class (adapter.py), or a MissingExtraError saying how to install transformers."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         from vgv_core.models.huggingface.adapter import CLASSES
     except ImportError as exc:
         raise MissingExtraError(
-            f"loading the {family.model_type} model in {folder} needs Hugging Face transformers ({exc}): "
-            "pip install 'videogradvis-live[hf]'"
+            f"{what} needs Hugging Face transformers ({exc}): pip install 'videogradvis-live[hf]'"
         ) from None
+    return CLASSES
+
+
+def _load(folder: Path, family: Family, head: dict, new_head: bool) -> nn.Module:
+    model_class = _classes(f"loading the {family.model_type} model in {folder}")[family.model_type]
     with _quiet_transformers():
         try:
-            net, info = CLASSES[family.model_type].from_pretrained(
+            net, info = model_class.from_pretrained(
                 folder, local_files_only=True, attn_implementation="eager", output_loading_info=True,
                 ignore_mismatched_sizes=True, **head,
             )
