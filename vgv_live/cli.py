@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--headless", action="store_true", default=None, help="no window: write files, stats on stderr")
     parser.add_argument("--config", help="TOML file with the same settings (flags override it)")
     model = parser.add_argument_group("model")
-    model.add_argument("--model", help="arch name, model spec .json, or 'demo' (default)")
+    model.add_argument("--model", help="arch name, model spec .json, Hugging Face save_pretrained folder, or 'demo' (default)")
     model.add_argument("--checkpoint", help="weights file for --model")
     model.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
     model.add_argument("--threads", type=whole(1, 1024), help="torch CPU threads (default: cores - 1)")

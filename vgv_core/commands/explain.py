@@ -71,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", "--output_video", metavar="OUT",
                         help="annotated MP4 (a folder for several videos); optional when another output is given")
     model = parser.add_argument_group("model")
-    model.add_argument("--model", default="demo", help="registry arch, spec .json, or 'demo' (default)")
+    model.add_argument("--model", default="demo",
+                       help="registry arch, spec .json, a Hugging Face save_pretrained folder, or 'demo' (default)")
     model.add_argument("--checkpoint", "--weights_path", metavar="PATH", help="weights to load")
     model.add_argument("--num-classes", type=whole(1, 1_000_000), help="replace the classification head")
     model.add_argument("--labels", help="class names: a,b,c or a text file with one per line")
