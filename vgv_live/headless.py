@@ -18,7 +18,7 @@ from typing import TextIO
 import torch
 
 from vgv_core import VideoModel, load_model
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.batching import default_window_batch
 from vgv_core.errors import VideoError
 from vgv_core.exits import EXIT_OK, EXIT_PART_FAILED

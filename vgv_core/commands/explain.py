@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.batching import default_window_batch
 from vgv_core.errors import VGVError, VideoError
 from vgv_core.explain import Explainer
