@@ -8,7 +8,7 @@
 - ``GuidedBackpropagation(model, selected_layer).visualize(frames, target_class)``:
   guided-backprop maps (B, T, H, W) in [0, 1].
 
-Both use `vgv_core.Explainer` and `vgv_core.render.annotate.annotated_frames`: there is no
+Both use `vgv_core.Explainer` and `vgv_core.render.panel.annotated_frames`: there is no
 second engine. What the seed did and this does not: project gradients through a
 randomly initialised Conv3d (``grad_layer_channels``, accepted and ignored) and scale
 them by 1e11 (maps are min-max normalised instead).
@@ -23,16 +23,16 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
+from vgv_core import frame_rate
 from vgv_core.errors import ClipError, ModelError
 from vgv_core.explain import Explainer
 from vgv_core.render import UNIFORM, HeatStyle
-from vgv_core.render.annotate import Annotator, annotated_frames, picture_width
+from vgv_core.render.panel import Annotator, annotated_frames, picture_width
 from vgv_core.video_writer import AtomicVideoWriter
 
 SALIENCY = "saliency"
 GUIDED_BACKPROP = "guided_backprop"
 SEED_LAYOUT = "side-by-side"
-DEFAULT_FPS = 30.0
 
 
 def resolve_selected_layer(model: nn.Module, selected_layer: int | str | nn.Module | None) -> str | nn.Module | None:
@@ -53,7 +53,7 @@ def resolve_selected_layer(model: nn.Module, selected_layer: int | str | nn.Modu
 class GradVis:
     """The seed's entry point: saliency of a clip, written as an explained video."""
 
-    def __init__(self, model: nn.Module, fps: float = DEFAULT_FPS, colormap: str = "jet", alpha: float = 0.5) -> None:
+    def __init__(self, model: nn.Module, fps: float = frame_rate.FALLBACK, colormap: str = "jet", alpha: float = 0.5) -> None:
         self.model = model
         self.explainer = Explainer(model)
         self.fps, self.colormap, self.alpha = fps, colormap, alpha

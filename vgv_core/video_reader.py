@@ -4,10 +4,10 @@
 H.264, MPEG-4, ...; audio streams are ignored). Opening decodes the first frames, so a
 file that opens but holds no decodable picture is refused at once.
 
-Frame rate: containers lie (0, NaN and 180000 are all seen), so the container's value
-is used only when it lies in (0, MAX_FPS]. Otherwise the rate is measured from the
-timestamps of the first decoded frames (median spacing); failing that, DEFAULT_FPS is
-assumed. ``info.fps_note`` says when either replacement happened.
+Frame rate (vgv_core.frame_rate): containers lie (0, NaN and 180000 are all seen), so the
+container's value is used only when it is plausible. Otherwise the rate is measured from
+the timestamps of the first decoded frames (median spacing); failing that, the fallback
+is assumed. ``info.fps_note`` says when either replacement happened.
 
 Damaged files: frames are read until the decoder stops. When the container promised
 more frames than were decoded (by more than one: index-less containers estimate their
@@ -16,19 +16,17 @@ count from duration x fps), ``missing_frames`` says how many could not be decode
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-import vgv_core  # noqa: F401, I001  (sets FFmpeg/OpenCV options before cv2 loads)
 import cv2
+from vgv_core import frame_rate
 from vgv_core.errors import VideoError
+from vgv_core.video_env import configure_ffmpeg_environment
 
-MAX_FPS = 1000.0
-DEFAULT_FPS = 30.0
 PROBE_FRAMES = 8
 COUNT_TOLERANCE = 1
 
@@ -43,10 +41,6 @@ class VideoInfo:
     fps_note: str | None = None  # set when the container's fps was replaced
 
 
-def plausible_fps(value: float) -> bool:
-    return math.isfinite(value) and 0 < value <= MAX_FPS
-
-
 def measured_fps(timestamps_ms: list[float]) -> float | None:
     """Frame rate from the median spacing of decoded frames' timestamps, if plausible."""
     steps = np.diff(np.asarray(timestamps_ms, dtype=np.float64))
@@ -54,7 +48,7 @@ def measured_fps(timestamps_ms: list[float]) -> float | None:
     if steps.size == 0:
         return None
     fps = 1000.0 / float(np.median(steps))
-    return fps if plausible_fps(fps) else None
+    return frame_rate.believed(fps)
 
 
 class VideoReader:
@@ -90,10 +84,10 @@ class VideoReader:
         count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
         claimed = self._capture.get(cv2.CAP_PROP_FPS)
         fps, note = claimed, None
-        if not plausible_fps(claimed):
+        if not frame_rate.plausible(claimed):
             fps = measured_fps(stamps)
             source = "measured from its timestamps" if fps else "assumed (the timestamps do not tell either)"
-            fps = fps or DEFAULT_FPS
+            fps = frame_rate.or_fallback(fps)
             note = f"container reports fps={claimed:g}; using {fps:.3f} fps {source}"
         return VideoInfo(self.path, fps, width, height, count if count > 0 else None, note)
 
@@ -142,6 +136,7 @@ def _open(path: Path) -> cv2.VideoCapture:
         raise VideoError(f"{path} does not exist")
     if not path.is_file():
         raise VideoError(f"{path} is not a file")
+    configure_ffmpeg_environment()
     capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
     if not capture.isOpened():
         capture.release()

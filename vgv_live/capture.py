@@ -1,12 +1,8 @@
 """CaptureThread: owns one cv2.VideoCapture and fills a FrameRing, reconnecting as needed.
 
-The capture is opened, read and released by this thread only. States:
-
-    connecting -> running -> reconnecting -> running ...   (live sources)
-    connecting -> running -> ended                         (end of file, or stop())
-    connecting -> error                                    (cannot open, no retry)
-
-A live source that stops delivering (read failures, or no frame for ``stale_timeout_s``,
+A FrameProducer (vgv_live.producer, which lists its states). The capture is opened, read
+and released by this thread only. Files are read straight through, paced by their own
+timestamps (vgv_live.pacing) unless read losslessly. A live source that stops delivering (read failures, or no frame for ``stale_timeout_s``,
 which is also FFmpeg's read timeout) is reopened with capped exponential backoff and
 jitter. After every (re)connect the backlog FFmpeg or the driver buffered is discarded,
 so the ring only holds frames that are fresh.
@@ -17,29 +13,22 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from vgv_core.errors import VideoError
-from vgv_core.exits import EXIT_SOURCE_FAILED, thread_failure
+from vgv_live.pacing import FileClock
+from vgv_live.producer import CONNECTING, ERROR, RECONNECTING, RUNNING, ProducerThread
 from vgv_live.ring import FrameRing
 from vgv_live.sources import FILE, Source, open_capture
 from vgv_live.stats import RateMeter
 from vgv_live.wakeup import peer_addresses, shutdown_connections
 
-CONNECTING = "connecting"
-RUNNING = "running"
-RECONNECTING = "reconnecting"
-ENDED = "ended"
-ERROR = "error"
-
 MAX_FAST_READ_FAILURES = 5  # a closed stream fails every read at once: reconnect, don't spin
 BACKLOG_GRAB_S = 0.005  # a grab quicker than this came from a buffer, not from the camera
 MAX_BACKLOG_FRAMES = 300
-SANE_FPS = (1.0, 240.0)
 WATCHDOG_FRACTION = 0.95  # a read this close to the read timeout was ended by it
 
 
@@ -55,22 +44,15 @@ class CaptureOptions:
     loop: bool = False  # files: start again at the end
 
 
-@dataclass(frozen=True)
-class Transition:
-    t: float
-    state: str
-    reason: str
-
-
 def backoff_delay(attempt: int, options: CaptureOptions, rng: random.Random) -> float:
     """Capped exponential delay before open attempt ``attempt`` (0-based), with jitter."""
     base = min(options.backoff_max_s, options.backoff_initial_s * 2**attempt)
     return base * (1.0 + rng.uniform(-options.backoff_jitter, options.backoff_jitter))
 
 
-class CaptureThread(threading.Thread):
+class CaptureThread(ProducerThread):
     def __init__(self, source: Source, ring: FrameRing, options: CaptureOptions = CaptureOptions()) -> None:
-        super().__init__(name=f"vgv-capture {source.text}", daemon=True)
+        super().__init__(f"vgv-capture {source.text}")
         self.source = source
         self.ring = ring
         self.options = options
@@ -80,26 +62,10 @@ class CaptureThread(threading.Thread):
         self.open_attempts = 0
         self.read_failures = 0
         self.backlog_dropped = 0
-        self.error: str | None = None
-        self.error_code = EXIT_SOURCE_FAILED  # what the command line exits with when the state is ERROR
-        self.transitions: deque[Transition] = deque([Transition(time.monotonic(), CONNECTING, "")], maxlen=64)
-        self._state = CONNECTING
-        self._state_lock = threading.Lock()
         self._stop_event = threading.Event()
         self._rng = random.Random()
-        self._last_frame_t = 0.0
 
     # -- public ------------------------------------------------------------------------------
-
-    @property
-    def state(self) -> str:
-        with self._state_lock:
-            return self._state
-
-    def frame_age(self, now: float | None = None) -> float:
-        """Seconds since the last frame (inf before the first)."""
-        last = self._last_frame_t
-        return float("inf") if not last else (now or time.monotonic()) - last
 
     def stop(self, timeout: float = 2.0) -> bool:
         """Stop capturing and join; True if the thread ended within ``timeout``."""
@@ -131,25 +97,16 @@ class CaptureThread(threading.Thread):
                 self.ring.clear()
                 capture = self._connect(first=False)
         except Exception as exc:  # noqa: BLE001 (a bug, or OpenCV failing oddly: this source's error state)
-            self.error, self.error_code = thread_failure(exc)
-            self._set_state(ERROR, self.error)
+            self._failed(exc)
         finally:
             if capture is not None:
                 capture.release()
-            if self.state != ERROR:
-                self._set_state(ENDED, "stopped" if self._stop_event.is_set() else "end of stream")
+            self._states.end("stopped" if self._stop_event.is_set() else "end of stream")
             self.ring.end()
-
-    def _set_state(self, state: str, reason: str = "") -> None:
-        with self._state_lock:
-            if state == self._state:
-                return
-            self._state = state
-        self.transitions.append(Transition(time.monotonic(), state, reason))
 
     def _connect(self, first: bool) -> cv2.VideoCapture | None:
         """Open with backoff; None when stopped or (first open, no retry) failed."""
-        self._set_state(CONNECTING if first else RECONNECTING, "" if first else "source lost")
+        self._states.set(CONNECTING if first else RECONNECTING, "" if first else "source lost")
         attempt = 0
         while not self._stop_event.is_set():
             self.open_attempts += 1
@@ -160,7 +117,7 @@ class CaptureThread(threading.Thread):
                     return None
                 if first and not self.options.retry:
                     self.error = str(exc)
-                    self._set_state(ERROR, str(exc))
+                    self._states.set(ERROR, str(exc))
                     return None
                 delay = backoff_delay(attempt, self.options, self._rng)
                 self.error = f"{exc}; retrying in {delay:.1f} s"
@@ -171,7 +128,7 @@ class CaptureThread(threading.Thread):
             self.error = None
             if self.source.live:
                 self._drop_backlog(capture)
-            self._set_state(RUNNING)
+            self._states.set(RUNNING)
             return capture
         return None
 
@@ -215,17 +172,19 @@ class CaptureThread(threading.Thread):
         return True
 
     def _pump_file(self, capture: cv2.VideoCapture) -> bool:
-        clock = FileClock(capture)
-        frame = None
+        clock = FileClock(capture.get(cv2.CAP_PROP_FPS))
+        frame, read_since_start = None, 0
         while not self._stop_event.is_set():
             ok, frame = capture.read(frame)
             if not ok or frame is None:
-                if not self.options.loop or clock.frames == 0:
+                if not self.options.loop or read_since_start == 0:
                     return True
                 capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                clock = FileClock(capture)
+                clock.restart()
+                read_since_start = 0
                 continue
-            due = clock.due(capture)
+            read_since_start += 1
+            due = clock.due(capture.get(cv2.CAP_PROP_POS_MSEC))
             if self.options.paced and self._stop_event.wait(max(0.0, due - time.monotonic())):
                 return True
             self.native_fps = clock.fps
@@ -239,40 +198,3 @@ class CaptureThread(threading.Thread):
         self._last_frame_t = now
         self.fps_meter.tick(now)
         return True
-
-
-class FileClock:
-    """When each frame of a file is due, from its own timestamps (CAP_PROP_POS_MSEC).
-
-    Falls back to counting frames at the fps measured so far (or the container's fps, or
-    30 when that is not sane) once the timestamps are missing or stop increasing.
-    """
-
-    def __init__(self, capture: cv2.VideoCapture) -> None:
-        container_fps = capture.get(cv2.CAP_PROP_FPS)
-        self._fallback_fps = container_fps if SANE_FPS[0] <= container_fps <= SANE_FPS[1] else 30.0
-        self.frames = 0
-        self._start = time.monotonic()
-        self._first_ms: float | None = None
-        self._last_ms = 0.0
-        self._timestamps_usable = True
-
-    @property
-    def fps(self) -> float:
-        if self._timestamps_usable and self.frames > 1 and self._last_ms > self._first_ms:
-            return (self.frames - 1) * 1000.0 / (self._last_ms - self._first_ms)
-        return self._fallback_fps
-
-    def due(self, capture: cv2.VideoCapture) -> float:
-        """Monotonic time at which the frame just read should be delivered."""
-        position_ms = capture.get(cv2.CAP_PROP_POS_MSEC)
-        index = self.frames
-        self.frames += 1
-        if self._timestamps_usable and (self._first_ms is None or position_ms > self._last_ms):
-            self._first_ms = position_ms if self._first_ms is None else self._first_ms
-            self._last_ms = position_ms
-            return self._start + (position_ms - self._first_ms) / 1000.0
-        if self._timestamps_usable:
-            self._fallback_fps = self.fps
-            self._timestamps_usable = False
-        return self._start + index / self._fallback_fps

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 
 from vgv_core.exits import OneLineParser, run_command
 from vgv_core.explain.cpu import EXACT_MODE_HELP
@@ -95,8 +94,6 @@ def config_from_args(args: argparse.Namespace) -> LiveConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # pytorchvideo calls torch.jit.script at import, which warns on every run with torch >= 2.9
-    warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
     args = build_parser().parse_or_exit_code(argv)
     if isinstance(args, int):
         return args

@@ -2,23 +2,28 @@
 
 Preprocessing, the single forward/backward pass, the map resizing and the attention
 guard's measure all run on the model's device; the only host copies are the
-probabilities, the measure and the finished uint8 maps.
+probabilities, the measure and the finished uint8 maps. The method, the CAM layer and
+the guard change by ``request`` from any thread and apply from the next window on, so
+``method`` always names what explained the window just returned. A layer the model
+cannot explain with is refused: the previous one stays, and ``notice`` says why.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 import torch
 
 from vgv_core import Explainer, Preprocessor, VideoModel
 from vgv_core.attention_guard import AttentionGuard
+from vgv_core.errors import VGVError
 from vgv_core.clip_buffer import DeviceClipBuffer
 from vgv_core.explain.methods import validate_methods
 from vgv_core.window_geometry import window_span
+from vgv_live.requests import UNCHANGED, Requests
 
 
 @dataclass(frozen=True)
@@ -41,10 +46,14 @@ def reduced_size(frame_size: tuple[int, int], long_side: int) -> tuple[int, int]
 
 
 class LiveExplainer(Protocol):
-    """What the worker runs: a ClipExplainer, or the window's ProcessExplainer."""
+    """What the worker runs: a ClipExplainer, or the window's ExplainerProcess."""
 
     model: VideoModel
     method: str
+    layer: str | None
+    notice: str | None
+
+    def request(self, *, method: str | None = None, layer: str | None = None, guard: Any = UNCHANGED) -> None: ...
 
     @property
     def labels(self) -> tuple[str, ...]: ...
@@ -71,6 +80,9 @@ class ClipExplainer:
         span = window_span(model.spec.clip_len, model.spec.frame_stride)
         self._frames_on_device = DeviceClipBuffer(self._preprocess, capacity=2 * span)
         self._explainer = Explainer(model.net, exact=exact)
+        self.layer: str | None = self._explainer.target_layer
+        self.notice: str | None = None  # why the last request was refused
+        self._requests = Requests()
 
     @property
     def exact(self) -> bool:
@@ -98,11 +110,39 @@ class ClipExplainer:
         With ``frame_ids`` the frames seen in earlier windows are not uploaded again."""
         return self.explain_windows([(frames, frame_ids)], target)[0]
 
+    def request(self, *, method: str | None = None, layer: str | None = None, guard: Any = UNCHANGED) -> None:
+        """From the next window on: explain with ``method``, at the CAM ``layer`` (dotted name),
+        measure attention with ``guard`` (an AttentionGuard, or None for none)."""
+        if method is not None:
+            validate_methods(method)
+        self._requests.put(method=method or UNCHANGED, layer=layer or UNCHANGED, guard=guard)
+
     def explain_windows(
         self, windows: Sequence[tuple[np.ndarray, Sequence[int] | None]], target: int | None = None
     ) -> list[ClipExplanation]:
         """Explain several windows ((frames, frame_ids) as for a call) of one stream in one pass."""
+        self._apply(self._requests.take())
         return self._explain(windows, target, self.guard)
+
+    def _apply(self, changes: dict[str, Any]) -> None:
+        self.guard = changes.get("guard", self.guard)
+        method, layer = changes.get("method", self.method), changes.get("layer", self.layer)
+        if (method, layer) == (self.method, self.layer):
+            return
+        try:
+            explainer = self._explainer if layer == self.layer else Explainer(
+                self.model.net, target_layer=layer, exact=self.exact)
+            self._check(explainer, method)
+        except (VGVError, RuntimeError, ValueError) as exc:  # torch says ValueError for some layers
+            self.notice = f"cannot explain with {method} at layer {layer!r}: {exc}".splitlines()[0]
+            return
+        self._explainer, self.method, self.layer, self.notice = explainer, method, explainer.target_layer, None
+
+    def _check(self, explainer: Explainer, method: str) -> None:
+        """A blank clip explained by ``explainer`` with ``method``: raises where they cannot work."""
+        spec = self.model.spec
+        blank = np.zeros((spec.clip_len, spec.crop_size, spec.crop_size, 3), np.uint8)
+        explainer.explain(self._preprocess(blank), methods=(method,))
 
     def _explain(
         self, windows: Sequence[tuple[np.ndarray, Sequence[int] | None]], target: int | None,

@@ -1,22 +1,21 @@
-"""ProcessExplainer: the live explanations computed in a child process.
+"""ExplainerProcess: the live explanations computed in a child process.
 
 In one process the window's GUI thread (pyqtgraph's Python and the Qt calls it makes)
 and the worker's per-layer hooks take turns on one interpreter lock: on 2 cores the
 demo's guided_gradcam made 17.7 explanations/s in the window against 27.0 headless
-(docs/performance.md). A child process has a lock of its own. It holds a TunableExplainer
+(docs/performance.md). A child process has a lock of its own. It holds a ClipExplainer
 on its copy of the model; each window's frames reach it through shared memory, requests
-and results through a pipe. This side offers what the worker and the window use:
-``method``, ``layer``, ``notice``, ``labels``, ``request``, ``set_guard``, ``warm_up``,
-``explain_windows``, ``close``.
+and results through a pipe. This side offers what the worker and the window use, as a
+ClipExplainer does: ``method``, ``layer``, ``notice``, ``labels``, ``request``,
+``warm_up``, ``explain_windows``, ``close``.
 """
 
 from __future__ import annotations
 
 import io
-import threading
 from multiprocessing.connection import Connection
 from multiprocessing.shared_memory import SharedMemory
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -29,12 +28,13 @@ from vgv_core.explain.layer_tap import resolve_layer
 from vgv_core.explain.methods import validate_methods
 from vgv_core.models.loader import build_net
 from vgv_core.models.spec import ModelSpec
-from vgv_live.clip_explainer import ClipExplanation
+from vgv_live.clip_explainer import ClipExplainer, ClipExplanation
+from vgv_live.requests import UNCHANGED, Requests
 
 STOP_WAIT_S = 0.5  # how long close() waits for the child to end by itself, then for SIGTERM, before SIGKILL
 
 
-class ProcessExplainer:
+class ExplainerProcess:
     def __init__(self, model: VideoModel, method: str, map_long_side: int, exact: bool, threads: int,
                  guard: AttentionGuard | None = None) -> None:
         (self.method,) = validate_methods(method)
@@ -43,9 +43,7 @@ class ProcessExplainer:
         self.layer: str | None = named_layer[0] if named_layer else None
         self.notice: str | None = None  # why the child refused the last request
         self._settings = (method, map_long_side, exact, threads, guard)
-        self._lock = threading.Lock()
-        self._requested: tuple[str | None, str | None] | None = None
-        self._requested_guard: tuple[AttentionGuard | None] | None = None  # a 1-tuple: None is a valid guard
+        self._requests = Requests()
         self._process: torch.multiprocessing.Process | None = None
         self._connection: Connection | None = None
         self._frames: SharedMemory | None = None
@@ -54,18 +52,11 @@ class ProcessExplainer:
     def labels(self) -> tuple[str, ...]:
         return self.model.spec.labels
 
-    def request(self, method: str | None = None, layer: str | None = None) -> None:
-        """Use ``method`` and/or the CAM ``layer`` (dotted name) from the next window on."""
+    def request(self, *, method: str | None = None, layer: str | None = None, guard: Any = UNCHANGED) -> None:
+        """As ``ClipExplainer.request``: applied by the child from the next window on."""
         if method is not None:
             validate_methods(method)
-        with self._lock:
-            previous = self._requested or (None, None)
-            self._requested = (method or previous[0], layer or previous[1])
-
-    def set_guard(self, guard: AttentionGuard | None) -> None:
-        """Measure attention with ``guard`` (None: not at all) from the next window on."""
-        with self._lock:
-            self._requested_guard = (guard,)
+        self._requests.put(method=method or UNCHANGED, layer=layer or UNCHANGED, guard=guard)
 
     def warm_up(self) -> None:
         """Start the child; returns once the child's model has made its first pass."""
@@ -89,11 +80,8 @@ class ProcessExplainer:
             raise VGVError("the explainer process is not running; call warm_up() first")
         shape = self._share_frames([frames for frames, _ in windows])
         ids = [None if frame_ids is None else [int(i) for i in frame_ids] for _, frame_ids in windows]
-        with self._lock:
-            requested, self._requested = self._requested, None
-            guard, self._requested_guard = self._requested_guard, None
         explanations, self.method, self.layer, self.notice = self._receive(
-            (self._frames.name, shape, ids, target, requested, guard))
+            (self._frames.name, shape, ids, target, self._requests.take()))
         return explanations
 
     def close(self) -> None:
@@ -151,22 +139,17 @@ class ProcessExplainer:
 def serve(connection: Connection, model: tuple[ModelSpec, bytes, str], method: str, map_long_side: int,
           exact: bool, threads: int, guard: AttentionGuard | None) -> None:
     """The child: rebuild the model, warm up, then explain what the parent sends until it sends None."""
-    from vgv_live.app.tunable_explainer import TunableExplainer
-
     torch.set_num_threads(threads)
     frames: SharedMemory | None = None
     try:
-        explainer = TunableExplainer(rebuilt(*model), method, map_long_side, exact, guard)
+        explainer = ClipExplainer(rebuilt(*model), method, map_long_side, exact, guard)
         explainer.warm_up()
         connection.send(("ready",))
         while (message := connection.recv()) is not None:
-            name, shape, ids, target, requested, guard = message
+            name, shape, ids, target, changes = message
             if frames is None or frames.name != name:
                 frames = attached(name, frames)
-            if requested is not None:
-                explainer.request(*requested)
-            if guard is not None:
-                explainer.set_guard(*guard)
+            explainer.request(**changes)
             windows = np.ndarray(shape, np.uint8, frames.buf)
             explanations = explainer.explain_windows(list(zip(windows, ids)), target)
             connection.send(("done", explanations, explainer.method, explainer.layer, explainer.notice))

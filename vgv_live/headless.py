@@ -26,7 +26,8 @@ from vgv_core.models.loader import model_files
 from vgv_core.output_paths import Output, check_outputs
 from vgv_core.regions import load_regions
 from vgv_core.shipped import named_regions, shipped_regions_of
-from vgv_live.capture import ERROR, RUNNING, CaptureOptions
+from vgv_live.capture import CaptureOptions
+from vgv_live.producer import ERROR, RUNNING
 from vgv_live.config import LiveConfig
 from vgv_live.pipeline import LivePipeline
 from vgv_live.sinks import EventRecorder, JsonlWriter, Recorder, Sink, Snapshotter, ThresholdTrigger
@@ -152,9 +153,9 @@ def wait_until_done(pipeline: LivePipeline, config: LiveConfig, stop_requested: 
         if stop_requested.wait(TICK_S):
             return "stopped by signal"
         now = time.monotonic()
-        if pipeline.capture.state == ERROR or pipeline.error:
+        if pipeline.producer.state == ERROR or pipeline.error:
             return "failed"
-        if not announced and pipeline.capture.state == RUNNING:
+        if not announced and pipeline.producer.state == RUNNING:
             announced = True
             print(f"vgv-live: reading {pipeline.source.text}, explaining with {config.model} ({config.method})",
                   file=log, flush=True)
@@ -165,8 +166,8 @@ def wait_until_done(pipeline: LivePipeline, config: LiveConfig, stop_requested: 
         if now >= next_stats:
             next_stats = now + config.stats_every
             print(pipeline.stats().line(), file=log, flush=True)
-            if pipeline.capture.error and pipeline.capture.state != ERROR:
-                print(f"vgv-live: {pipeline.capture.error}", file=log, flush=True)
+            if pipeline.producer.error and pipeline.producer.state != ERROR:
+                print(f"vgv-live: {pipeline.producer.error}", file=log, flush=True)
 
 
 def summary(sinks: list[Sink]) -> str:

@@ -1,4 +1,4 @@
-"""LivePipeline: source -> CaptureThread -> FrameRing -> ExplainWorker (-> SinkPump -> sinks).
+"""LivePipeline: source -> FrameProducer -> FrameRing -> ExplainWorker (-> SinkPump -> sinks).
 
 Builds the threads in the right order (lossless readers register before frames flow),
 starts them, reports their stats, and stops them with bounded joins. The headless
@@ -10,15 +10,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from vgv_core import VideoModel
+from vgv_core import VideoModel, frame_rate
 from vgv_core.attention_guard import AttentionGuard
 from vgv_core.regions import Regions
 from vgv_core.render import HeatStyle
 from vgv_core.window_geometry import window_span
-from vgv_live.capture import ENDED, ERROR, CaptureOptions, CaptureThread
+from vgv_live.capture import CaptureOptions, CaptureThread
 from vgv_live.clip_explainer import ClipExplainer, LiveExplainer
+from vgv_live.producer import ENDED, ERROR, FrameProducer, ProducerFactory
 from vgv_live.result import Result
-from vgv_live.ring import FrameRing, Window
+from vgv_live.ring import FrameRing, RingFrames
 from vgv_live.sink_pump import SinkPump
 from vgv_live.sinks import Sink
 from vgv_live.sources import Source
@@ -28,7 +29,6 @@ from vgv_live.worker import ExplainWorker, WorkerOptions
 RESULT_QUEUE = 8  # lossless: the worker waits when the sinks are this many results behind
 LIVE_RESULT_QUEUE = 64  # live: results the sinks may lag behind before the oldest are skipped
 LIVE_SLACK_FRAMES = 32  # room for frames arriving while the sinks draw the previous ones
-FALLBACK_FPS = 30.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class LivePipeline:
         worker_options: WorkerOptions,
         sinks: list[Sink] = (),
         ring_frames: int | None = None,  # at least this many slots (more when the window needs them)
+        producer: ProducerFactory | None = None,  # builds the thread that fills the ring; default a CaptureThread
         style: HeatStyle = HeatStyle(),
         regions: Regions | None = None,  # outlined on the sinks' frames
     ) -> None:
@@ -78,7 +79,8 @@ class LivePipeline:
                      list(sinks), self.fps, style, regions)
             if sinks else None
         )
-        self.capture = CaptureThread(source, self.ring, capture_options)
+        make = producer or (lambda ring: CaptureThread(source, ring, capture_options))
+        self.producer: FrameProducer = make(self.ring)
         self.started_t = 0.0
 
     @classmethod
@@ -96,14 +98,14 @@ class LivePipeline:
         self.started_t = time.monotonic()
         if self.worker.error:
             return
-        for thread in (self.capture, self.pump):
+        for thread in (self.producer, self.pump):
             if thread is not None:
                 thread.start()
 
     def stop(self, timeout: float = 2.0) -> bool:
         """Stop capture, then the worker, then let the sinks finish their files."""
         deadline = time.monotonic() + timeout
-        stopped = self.capture.stop(timeout)
+        stopped = self.producer.stop(timeout)
         stopped &= self.worker.stop(max(0.1, deadline - time.monotonic()))
         if self.pump is not None and self.pump.is_alive():  # not cut short: an MP4 without its index is lost
             self.pump.join(SINK_FINISH_TIMEOUT_S)
@@ -120,7 +122,7 @@ class LivePipeline:
     @property
     def finished(self) -> bool:
         """The source ended (or failed) and everything it produced went through."""
-        return self.capture.state in (ENDED, ERROR) and not self.worker.is_alive() and not (
+        return self.producer.state in (ENDED, ERROR) and not self.worker.is_alive() and not (
             self.pump and self.pump.is_alive()
         )
 
@@ -132,8 +134,8 @@ class LivePipeline:
     @property
     def failure(self) -> Failure | None:
         """The first part that failed, in the order frames flow through them."""
-        if self.capture.state == ERROR:
-            return Failure(None, self.capture.error, self.capture.error_code)
+        if self.producer.state == ERROR:
+            return Failure(None, self.producer.error, self.producer.error_code)
         if self.worker.error:
             return Failure("the model", self.worker.error, self.worker.error_code)
         if self.pump is not None and self.pump.error:
@@ -144,7 +146,7 @@ class LivePipeline:
         """The newest result (latest wins), for a display that pulls at its own rate."""
         return self.worker.latest.get()
 
-    def latest_frame(self) -> Window | None:
+    def latest_frame(self) -> RingFrames | None:
         """A fresh copy of the newest captured frame, or None before the first."""
         newest = self.ring.newest_id
         frames = self.ring.frames_between(newest, newest)
@@ -152,24 +154,24 @@ class LivePipeline:
 
     def fps(self) -> float:
         """The source's frame rate: measured from timestamps (files: their own timestamps)."""
-        rate = self.capture.native_fps if not self.source.live else self.capture.fps_meter.rate()
-        return rate or FALLBACK_FPS
+        rate = self.producer.native_fps if not self.source.live else self.producer.fps_meter.rate()
+        return frame_rate.or_fallback(rate)
 
     def stats(self) -> StatsSnapshot:
         now = time.monotonic()
         return StatsSnapshot(
-            state=self.capture.state,
-            capture_fps=self.capture.fps_meter.rate(now),
+            state=self.producer.state,
+            capture_fps=self.producer.fps_meter.rate(now),
             explain_fps=self.worker.rate.rate(now),
             frames=self.ring.newest_id + 1,
             dropped=self.ring.dropped,
             results=self.worker.results,
             latency_p50_ms=self.worker.latency.percentile(50) * 1000,
             latency_p95_ms=self.worker.latency.percentile(95) * 1000,
-            reconnects=self.capture.reconnects,
-            frame_age_s=self.capture.frame_age(now),
+            reconnects=self.producer.reconnects,
+            frame_age_s=self.producer.frame_age(now),
             looked_elsewhere=self.worker.looked_elsewhere,
         )
 
     def _threads(self) -> list:
-        return [t for t in (self.capture, self.worker, self.pump) if t is not None]
+        return [t for t in (self.producer, self.worker, self.pump) if t is not None]

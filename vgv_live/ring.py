@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from vgv_core.memory_budget import check_fits
-from vgv_core.window_geometry import window_span
+from vgv_core.window_geometry import sample_positions, window_span
 
 
 @dataclass(frozen=True)
-class Window:
+class RingFrames:
     """Frames (T, H, W, 3) uint8 BGR with their ids and capture times; a private copy."""
 
     frames: np.ndarray
@@ -114,7 +114,7 @@ class FrameRing:
 
     def latest_window(
         self, clip_len: int, stride: int = 1, after_id: int = -1, hop: int = 1, timeout: float | None = None
-    ) -> Window | None:
+    ) -> RingFrames | None:
         """The window ending at the newest frame, once that frame is ``hop`` past ``after_id``.
 
         None on timeout, stop, or end of stream with no such window left.
@@ -133,7 +133,7 @@ class FrameRing:
 
     def window_ending_at(
         self, end_id: int, clip_len: int, stride: int = 1, timeout: float | None = None
-    ) -> Window | None:
+    ) -> RingFrames | None:
         """The window whose newest frame is ``end_id`` (lossless reading); None as above."""
         span = window_span(clip_len, stride)
         self._check_span(span)
@@ -144,14 +144,14 @@ class FrameRing:
                 return None
             return self._copy_window(end_id, clip_len, stride)
 
-    def frames_between(self, first_id: int, last_id: int) -> Window:
+    def frames_between(self, first_id: int, last_id: int) -> RingFrames:
         """Copies of the frames with ids in [first_id, last_id] that are still held."""
         with self._cond:
             first = max(first_id, self._oldest_held())
             ids = np.arange(first, min(last_id, self._next_id - 1) + 1, dtype=np.int64)
             slots = ids % self.capacity
             frames = self._frames[slots] if self._frames is not None else np.empty((0, 0, 0, 3), np.uint8)
-            return Window(frames, ids, self._times[slots].copy())
+            return RingFrames(frames, ids, self._times[slots].copy())
 
     # -- state -------------------------------------------------------------------------------
 
@@ -204,11 +204,11 @@ class FrameRing:
             self._cond.wait(left)
         return not self._stopped
 
-    def _copy_window(self, end_id: int, clip_len: int, stride: int) -> Window:
-        ids = end_id - stride * np.arange(clip_len - 1, -1, -1, dtype=np.int64)
+    def _copy_window(self, end_id: int, clip_len: int, stride: int) -> RingFrames:
+        ids = np.array(sample_positions(end_id, clip_len, stride), np.int64)
         slots = ids % self.capacity
         self._covered[np.arange(ids[0], end_id + 1) % self.capacity] = True
-        return Window(self._frames[slots], ids, self._times[slots].copy())
+        return RingFrames(self._frames[slots], ids, self._times[slots].copy())
 
     def _ensure_storage(self, shape: tuple[int, ...]) -> None:
         if self._frames is not None and self._frames.shape[1:] == shape:

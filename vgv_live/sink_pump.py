@@ -15,8 +15,8 @@ from typing import Callable
 from vgv_core.exits import EXIT_PART_FAILED, thread_failure
 from vgv_core.regions import Regions
 from vgv_core.render import HeatStyle
-from vgv_live.annotate import annotate
-from vgv_live.publish import Subscription
+from vgv_live.drawing import annotate
+from vgv_live.handoff import Subscription
 from vgv_live.result import Result
 from vgv_live.ring import FrameRing
 from vgv_live.sinks.sink import AnnotatedFrame, Sink

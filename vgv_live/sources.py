@@ -13,11 +13,12 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import vgv_core  # noqa: F401, I001  (sets FFmpeg/OpenCV options before cv2 loads)
 import cv2
+
 from vgv_core.errors import VideoError
 from vgv_core.shipped import DEMO, demo_video_path, named_input
 from vgv_core.validation import path_name
+from vgv_core.video_env import configure_ffmpeg_environment
 
 CAMERA = "camera"
 STREAM = "stream"
@@ -97,6 +98,7 @@ def open_capture(source: Source, open_timeout_s: float, read_timeout_s: float) -
     ]
     backend = cv2.CAP_ANY if source.kind == CAMERA else cv2.CAP_FFMPEG
     started = time.monotonic()
+    configure_ffmpeg_environment()
     capture = cv2.VideoCapture(source.target, backend, params)
     if not capture.isOpened():
         capture.release()

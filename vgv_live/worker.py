@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from vgv_core.errors import VGVError
 from vgv_core.exits import EXIT_PART_FAILED, thread_failure
 from vgv_core.window_geometry import window_span
 from vgv_live.clip_explainer import LiveExplainer
-from vgv_live.publish import LatestSlot, Subscription
+from vgv_live.handoff import LatestSlot, Subscription
+from vgv_live.requests import UNCHANGED, Requests
 from vgv_live.result import Result, Timings
-from vgv_live.ring import FrameRing, Window
+from vgv_live.ring import FrameRing, RingFrames
 from vgv_live.stats import LatencyWindow, RateMeter
 
 POLL_S = 0.25  # how often a waiting worker checks for stop
@@ -72,6 +73,7 @@ class ExplainWorker(threading.Thread):
         self.error_code = EXIT_PART_FAILED  # what the command line exits with for self.error
         self._subscriptions: list[Subscription[Result]] = []
         self._target = options.target
+        self._requests = Requests()
         self.ready = threading.Event()  # set once warmed up (or failed): frames may flow
         self._stop_event = threading.Event()
         self._cursor = ring.add_cursor() if options.lossless else None
@@ -86,9 +88,12 @@ class ExplainWorker(threading.Thread):
         self._subscriptions.append(subscription)
         return subscription
 
-    def set_target(self, target: int | None) -> None:
-        """Explain class ``target`` from the next window on (None = top-1)."""
-        self._target = target
+    def request(self, *, hop: Any = UNCHANGED, target: Any = UNCHANGED) -> None:
+        """From the next window on: explain after every ``hop`` new frames, for class ``target``
+        (None: each window's top-1). Applied by this thread between passes."""
+        if hop is not UNCHANGED and hop < 1:
+            raise ValueError("hop must be >= 1")
+        self._requests.put(hop=hop, target=target)
 
     def stop(self, timeout: float = 2.0) -> bool:
         self._stop_event.set()
@@ -118,9 +123,16 @@ class ExplainWorker(threading.Thread):
             for subscription in self._subscriptions:
                 subscription.close()
 
+    def _apply_requests(self) -> None:
+        changes = self._requests.take()
+        if "hop" in changes:
+            self.options = replace(self.options, hop=changes["hop"])
+        self._target = changes.get("target", self._target)
+
     def _run_live(self) -> None:
         last_end = -1
         while not self._stop_event.is_set():
+            self._apply_requests()
             waited = time.monotonic()
             window = self._next_live_window(last_end)
             if window is None:
@@ -130,7 +142,7 @@ class ExplainWorker(threading.Thread):
             last_end = int(window.frame_ids[-1])
             self._publish([window], time.monotonic() - waited)
 
-    def _next_live_window(self, last_end: int) -> Window | None:
+    def _next_live_window(self, last_end: int) -> RingFrames | None:
         """The next window to explain, or None; idle work runs while none is due."""
         work = self.idle_work
         if work is None or work.done:
@@ -153,12 +165,13 @@ class ExplainWorker(threading.Thread):
             self._live_since = now
         return self._forced_idle_s + self._last_explain_s <= IDLE_SHARE * (now - self._live_since)
 
-    def _live_window(self, last_end: int, timeout: float) -> Window | None:
+    def _live_window(self, last_end: int, timeout: float) -> RingFrames | None:
         return self.ring.latest_window(self.clip_len, self.stride, last_end, self.options.hop, timeout)
 
     def _run_lossless(self) -> None:
         end_id = self.span - 1
         while not self._stop_event.is_set():
+            self._apply_requests()
             waited = time.monotonic()
             window = self.ring.window_ending_at(end_id, self.clip_len, self.stride, POLL_S)
             if window is None:
@@ -170,7 +183,7 @@ class ExplainWorker(threading.Thread):
             end_id += self.options.hop * len(windows)
             self.ring.release(self._cursor, end_id - self.span)
 
-    def _ready_windows_after(self, end_id: int) -> list[Window]:
+    def _ready_windows_after(self, end_id: int) -> list[RingFrames]:
         """Up to ``batch - 1`` further hop-spaced windows whose frames are already in (no waiting)."""
         windows = []
         for k in range(1, self.options.batch):
@@ -180,7 +193,7 @@ class ExplainWorker(threading.Thread):
             windows.append(window)
         return windows
 
-    def _publish(self, windows: list[Window], wait_s: float) -> None:
+    def _publish(self, windows: list[RingFrames], wait_s: float) -> None:
         taken = time.monotonic()
         clips = self.explainer.explain_windows([(w.frames, w.frame_ids) for w in windows], self._target)
         done = time.monotonic()

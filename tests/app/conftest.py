@@ -6,8 +6,8 @@ import pytest
 from PyQt6.QtCore import QSettings
 
 from app_support import Demo, shipped_demo, stand_in_demo, wait_for_no_threads
-from vgv_live.app.session import Outputs
-from vgv_live.app.session_opener import ModelCache
+from vgv_live.window_model.session import Outputs
+from vgv_live.window_model.opener import ModelCache
 from vgv_live.app.window import MainWindow
 from vgv_live.config import LiveConfig
 

@@ -4,7 +4,7 @@ layers offered, and the methods (attention rollout only for models with attentio
 from vgv_core import load_model
 from vgv_core.explain.methods import METHODS
 from vgv_live.app.control_panel import ControlPanel
-from vgv_live.app.layer_choices import spatial_layers
+from vgv_live.window_model.layer_choices import spatial_layers
 from tiny_models import save_transformer, slowfast_spec
 
 

@@ -3,7 +3,7 @@
 import time
 
 from app_support import wait_for_no_threads
-from vgv_live.app.session_opener import PendingOpen
+from vgv_live.window_model.opener import PendingOpen
 from vgv_live.config import LiveConfig
 
 

@@ -17,10 +17,10 @@ import cv2
 import numpy as np
 import pytest
 
-from vgv_live.app.palette import CLASS_COLORS
+from vgv_live.window_model.palette import CLASS_COLORS
+from vgv_live.window_model.virtual_display import DisplayError, virtual_display
 
 SCREEN = (1280, 800)
-START_TIMEOUT_S = 10.0
 APP_TIMEOUT_S = 180.0  # model load and warm-up on two busy shared cores
 COLOR_TOLERANCE = 40
 VIDEO_SHOTS = 10
@@ -35,40 +35,15 @@ def unavailable(reason: str) -> None:
 
 @pytest.fixture
 def xvfb():
-    """A running Xvfb; yields its DISPLAY value."""
+    """A running Xvfb (the product's own, as `vgv bench --window` uses); yields its DISPLAY value."""
     for tool in ("Xvfb", "xwd", "convert"):
         if shutil.which(tool) is None:
             unavailable(f"{tool} is not installed (Debian: xvfb, x11-apps, imagemagick)")
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    os.close(write_end)
-    number = _read_display_number(read_end, START_TIMEOUT_S)
-    if number is None:
-        server.kill()
-        unavailable(f"Xvfb did not start: {server.communicate(timeout=5)[1].decode()[-300:]!r}")
-    yield f":{number}"
-    server.terminate()
-    server.wait(5)
-
-
-def _read_display_number(fd: int, timeout: float) -> str | None:
-    deadline = time.monotonic() + timeout
-    text = b""
-    os.set_blocking(fd, False)
-    while time.monotonic() < deadline and not text.endswith(b"\n"):
-        try:
-            chunk = os.read(fd, 16)
-        except BlockingIOError:
-            time.sleep(0.05)
-            continue
-        if not chunk:
-            break
-        text += chunk
-    os.close(fd)
-    return text.decode().strip() or None
+    try:
+        with virtual_display(SCREEN) as display:
+            yield display
+    except DisplayError as exc:
+        unavailable(str(exc))
 
 
 def screenshot(display: str, path: Path) -> np.ndarray:

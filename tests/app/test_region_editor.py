@@ -165,7 +165,7 @@ def test_a_drag_that_would_cross_a_region_over_itself_is_undone(qtbot, open_wind
     editor.refused.connect(refusals.append)
     outline = editor._outlines["left_bulb"]
     handles = outline.getHandles()
-    (x0, y0), (x1, y1) = before.shapes["left_bulb"][0], before.shapes["left_bulb"][2]
+    (y0, (x1, y1)) = before.shapes["left_bulb"][0][1], before.shapes["left_bulb"][2]
     # The top-left corner dragged right past the right edge: the left edge then crosses the right one.
     handles[0].movePoint(window.view.overlay_box.mapViewToScene(QPointF(x1 + 20, (y0 + y1) / 2)), finish=True)
     assert refusals and "crosses itself" in refusals[-1]

@@ -11,7 +11,7 @@ from PyQt6.QtCore import Qt
 from app_support import decoded_frame, free_port, grab, our_threads
 from vgv_live.app.control_panel import SYNCHRONISED
 from vgv_live.app.video_view import SIDE_BY_SIDE
-from vgv_live.explainer_process import ProcessExplainer
+from vgv_live.explainer_process import ExplainerProcess
 
 FIRST_RESULTS_MS = 60_000  # model load + warm-up on two busy shared cores
 RESULT_MS = 30_000
@@ -62,7 +62,7 @@ def test_frames_and_results_appear_and_every_class_has_a_curve(qtbot, open_windo
     assert window.status.text().startswith(("running", "ended"))
     assert "explain" in window.status.text() and "dropped" in window.status.text()
     # on the CPU the model runs in a child process, off the GUI's interpreter lock
-    assert isinstance(window.session.explainer, ProcessExplainer)
+    assert isinstance(window.session.explainer, ExplainerProcess)
     assert window.session.explainer._process.is_alive()
 
 

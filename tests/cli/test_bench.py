@@ -6,8 +6,8 @@ import time
 
 import torch
 
-from vgv_core.benchmark.report import BASELINE, OURS, CaseResult
-from vgv_core.benchmark.timing import MIN_SAMPLE_SECONDS, time_round_robin
+from vgv_core.speed.report import BASELINE, OURS, CaseResult
+from vgv_core.speed.timing import MIN_SAMPLE_SECONDS, time_round_robin
 from vgv_core.cli import main
 
 

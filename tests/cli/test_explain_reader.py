@@ -7,13 +7,15 @@ import math
 import pytest
 
 from explain_support import make_video
-from vgv_core.video_reader import VideoReader, measured_fps, plausible_fps
+from vgv_core import frame_rate
+from vgv_core.video_reader import VideoReader, measured_fps
 
 
 @pytest.mark.parametrize("fps,ok", [(0.0, False), (math.nan, False), (-25.0, False), (180000.0, False),
-                                    (29.97, True), (240.0, True)])
+                                    (0.5, False), (29.97, True), (240.0, True), (1000.0, True), (None, False)])
 def test_plausible_fps(fps, ok):
-    assert plausible_fps(fps) is ok
+    assert frame_rate.plausible(fps) is ok
+    assert frame_rate.or_fallback(fps) == (fps if ok else frame_rate.FALLBACK)
 
 
 def test_fps_measured_from_timestamps():

@@ -10,7 +10,7 @@ import torch
 
 from vgv_core.errors import VGVError, VideoError
 from vgv_core.models.spec import ModelSpec
-from vgv_core.offline.window_explainer import WindowExplainer
+from vgv_core.offline.sliding_windows import SlidingWindows
 from vgv_core.offline.windows import FrameFusion, WindowPlan
 from vgv_core.preprocess import Preprocessor
 
@@ -35,12 +35,12 @@ class FrameEcho:
         return SimpleNamespace(probs=probs, maps={methods[0]: maps})
 
 
-def engine(clip_len: int, stride: int, hop: int, batch: int = 1) -> tuple[WindowExplainer, FrameEcho]:
+def engine(clip_len: int, stride: int, hop: int, batch: int = 1) -> tuple[SlidingWindows, FrameEcho]:
     # mean 0 / std 1/255 makes the normalised input equal to the raw pixel value
     spec = ModelSpec("x3d_xs", 2, clip_len=clip_len, frame_stride=stride, crop_size=SIZE, resize_mode="stretch",
                      mean=(0, 0, 0), std=(1 / 255,) * 3, channel_order="BGR")
     echo = FrameEcho()
-    return WindowExplainer(echo, Preprocessor(spec), WindowPlan(clip_len, stride, hop), "gradcam", batch=batch), echo
+    return SlidingWindows(echo, Preprocessor(spec), WindowPlan(clip_len, stride, hop), "gradcam", batch=batch), echo
 
 
 def frames(count: int, first: int = 0):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vgv_core.render.annotate import Annotator
+from vgv_core.render.panel import Annotator
 from vgv_core.render.colormaps import colormap_lut
 
 LABELS = ("all_off", "headlights_on", "left_blinker", "right_blinker")

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from vgv_core.benchmark.deviation import correlation, peak_share
+from vgv_core.speed.deviation import correlation, peak_share
 from vgv_core.explain import Explainer
 from vgv_core.explain.cpu import FAST_MODE_MAX_DEVIATION, FAST_MODE_MIN_CORRELATION
 from seeded_models import seeded_model_and_clip

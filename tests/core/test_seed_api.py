@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import torch
 
-import vgv_core.render.annotate as annotate
+import vgv_core.render.panel as annotate
 from vgv_core import Explainer, GradVis, GuidedBackpropagation, load_model
 from vgv_core.cli import main
 from vgv_core.errors import ModelError

@@ -12,6 +12,9 @@ from vgv_live.sources import parse_source
 from live_support import FAST, RtspServer, frame_index, free_port, wait_for
 
 
+SETTLE_S = 2.0
+
+
 def start_capture(url_or_path: str, options: CaptureOptions = FAST, ring: FrameRing | None = None):
     ring = ring or FrameRing(64)
     capture = CaptureThread(parse_source(str(url_or_path)), ring, options)
@@ -25,6 +28,7 @@ def test_live_stream_runs_at_the_source_rate_with_contiguous_ids(rtsp_server, no
     capture, ring = start_capture(server.url)
     try:
         wait_for(lambda: capture.state == "running" and ring.newest_id >= 0, 10)
+        time.sleep(SETTLE_S)  # gst-rtsp-server sends its first second faster than real time (measured 43 fps)
         first, started = ring.newest_id, time.monotonic()
         time.sleep(3.0)
         window = ring.latest_window(clip_len=20, timeout=1)

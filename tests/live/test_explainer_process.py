@@ -1,4 +1,4 @@
-"""ProcessExplainer: the window's explanations computed in a child process, as in-process."""
+"""ExplainerProcess: the window's explanations computed in a child process, as in-process."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from vgv_core.errors import VGVError
 from vgv_live.clip_explainer import ClipExplainer
-from vgv_live.explainer_process import ProcessExplainer
+from vgv_live.explainer_process import ExplainerProcess
 
 MAP_SIZE = 96
 
@@ -26,7 +26,7 @@ def windows(model, count: int, seed: int = 0) -> list[tuple[np.ndarray, list[int
 
 @pytest.fixture
 def child(tiny_model):
-    explainer = ProcessExplainer(tiny_model, "guided_gradcam", MAP_SIZE, exact=True, threads=1)
+    explainer = ExplainerProcess(tiny_model, "guided_gradcam", MAP_SIZE, exact=True, threads=1)
     explainer.warm_up()
     yield explainer
     explainer.close()
@@ -83,7 +83,7 @@ def test_a_dead_child_is_an_error_that_says_so(child, tiny_model):
 
 
 def test_close_stops_the_child_and_frees_the_shared_frames(tiny_model):
-    explainer = ProcessExplainer(tiny_model, "gradcam", MAP_SIZE, exact=False, threads=1)
+    explainer = ExplainerProcess(tiny_model, "gradcam", MAP_SIZE, exact=False, threads=1)
     explainer.warm_up()
     (frames, ids), = windows(tiny_model, 1)
     explainer.explain_windows([(frames, ids)])

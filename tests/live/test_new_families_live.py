@@ -8,7 +8,7 @@ import pytest
 
 from vgv_core import load_model
 from vgv_live.clip_explainer import ClipExplainer
-from vgv_live.explainer_process import ProcessExplainer
+from vgv_live.explainer_process import ExplainerProcess
 from live_support import run_cli
 from tiny_models import LABELS, save_transformer, slowfast_spec
 
@@ -38,7 +38,7 @@ def test_the_window_child_process_rebuilds_the_model_and_explains_as_in_process(
     transformer's: from the config the spec carries) and receives the weights."""
     model = load_model(models[family], device="cpu")
     frames = np.random.default_rng(1).integers(0, 256, (model.spec.clip_len, 90, 160, 3), dtype=np.uint8)
-    child = ProcessExplainer(model, method, 80, exact=True, threads=1)
+    child = ExplainerProcess(model, method, 80, exact=True, threads=1)
     try:
         child.warm_up()
         (theirs,) = child.explain_windows([(frames, None)], target=None)

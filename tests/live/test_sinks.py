@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vgv_live.publish import Subscription
+from vgv_live.handoff import Subscription
 from vgv_live.result import Result, Timings
 from vgv_live.ring import FrameRing
 from vgv_live.sink_pump import SinkPump

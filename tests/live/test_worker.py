@@ -86,7 +86,7 @@ def test_slow_worker_skips_to_the_newest_window_with_constant_memory(rtsp_server
         ring_bytes = pipeline.ring.nbytes
         frames_before = pipeline.ring.newest_id
         time.sleep(4.0)
-        capture_fps = pipeline.capture.fps_meter.rate()
+        capture_fps = pipeline.producer.fps_meter.rate()
         frames = pipeline.ring.newest_id - frames_before
         assert pipeline.ring.nbytes == ring_bytes
     finally:
@@ -97,7 +97,10 @@ def test_slow_worker_skips_to_the_newest_window_with_constant_memory(rtsp_server
         results.append(result)
     assert 27 <= capture_fps <= 33, "capture must keep its rate whatever the model does"
     assert 100 <= frames <= 135
-    assert 4.0 / delay_s - 2 <= len(results) - 1 <= 4.0 / delay_s + 1
+    # back to back: one result per pass, each pass the delay plus the model's own time (measured)
+    per_pass = float(np.median([r.timings.explain_s + r.timings.preprocess_s for r in results]))
+    assert per_pass >= delay_s
+    assert 4.0 / per_pass - 2 <= len(results) - 1 <= 4.0 / delay_s + 1
     # every frame no window covered is counted as dropped (clear() drops the rest of the ring
     # now); a window taken as stop() came may be covered without its result being published
     pipeline.ring.clear()
@@ -186,14 +189,14 @@ def test_results_resume_within_ten_seconds_after_the_server_restarts(rtsp_server
     try:
         wait_for(lambda: pipeline.worker.results > 5, 15)
         server.kill()
-        wait_for(lambda: pipeline.capture.state == "reconnecting", FAST.stale_timeout_s + 1)
+        wait_for(lambda: pipeline.producer.state == "reconnecting", FAST.stale_timeout_s + 1)
         time.sleep(1.0)
-        assert pipeline.capture.is_alive() and pipeline.worker.is_alive() and pipeline.error is None
+        assert pipeline.producer.is_alive() and pipeline.worker.is_alive() and pipeline.error is None
         results_during_outage = pipeline.worker.results
         restarted = time.monotonic()
         server.restart()
         wait_for(lambda: pipeline.worker.results > results_during_outage, 10 - (time.monotonic() - restarted))
-        assert pipeline.capture.reconnects == 1
+        assert pipeline.producer.reconnects == 1
         assert pipeline.stats().reconnects == 1
     finally:
         assert pipeline.stop()

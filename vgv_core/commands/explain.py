@@ -44,7 +44,7 @@ from vgv_core.models.loader import model_files
 from vgv_core.offline.inputs import Video, find_videos
 from vgv_core.offline.job import Options, OutputPaths, Selection, VideoOutcome, explain_video
 from vgv_core.offline.sink import Look
-from vgv_core.offline.window_explainer import WindowExplainer
+from vgv_core.offline.sliding_windows import SlidingWindows
 from vgv_core.offline.windows import WindowPlan
 from vgv_core.option_types import real, whole
 from vgv_core.output_paths import Output, check_outputs
@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     return _explain_all(plans, engine, options, settings, found.several)
 
 
-def guarded(args: argparse.Namespace, engine: WindowExplainer, options: Options, settings: dict) -> Options:
+def guarded(args: argparse.Namespace, engine: SlidingWindows, options: Options, settings: dict) -> Options:
     """``options`` with the attention guard of ``--regions`` (and ``settings`` saying so)."""
     if args.regions is None:
         return options
@@ -154,7 +154,7 @@ def guarded(args: argparse.Namespace, engine: WindowExplainer, options: Options,
     return replace(options, guard=AttentionGuard(load_regions(named_regions(args.regions), labels), labels))
 
 
-def _explain_all(plans: list[tuple[Path, OutputPaths]], engine: WindowExplainer, options: Options, settings: dict,
+def _explain_all(plans: list[tuple[Path, OutputPaths]], engine: SlidingWindows, options: Options, settings: dict,
                  several: bool) -> int:
     failed, damaged = 0, 0
     for video, paths in plans:
@@ -243,7 +243,7 @@ def _options(args: argparse.Namespace) -> Options:
     )
 
 
-def build_engine(args: argparse.Namespace, method: str) -> tuple[WindowExplainer, dict]:
+def build_engine(args: argparse.Namespace, method: str) -> tuple[SlidingWindows, dict]:
     """The model and explainer ``args`` ask for, and the settings a JSON summary reports."""
     model = load_model(args.model, args.num_classes, args.checkpoint, args.device, _labels(args.labels))
     spec = _spec_overrides(model.spec, args)
@@ -251,7 +251,7 @@ def build_engine(args: argparse.Namespace, method: str) -> tuple[WindowExplainer
     explainer = Explainer(model.net, target_layer=resolve_selected_layer(model.net, args.layer), exact=args.exact)
     plan = WindowPlan(spec.clip_len, spec.frame_stride, args.hop)
     batch = args.batch if args.batch is not None else default_window_batch(model.device)
-    engine = WindowExplainer(explainer, Preprocessor(spec, model.device), plan, method, target, batch)
+    engine = SlidingWindows(explainer, Preprocessor(spec, model.device), plan, method, target, batch)
     settings = {
         "model": str(args.model), "arch": spec.arch, "method": method, "layer": explainer.target_layer,
         "target": None if target is None else spec.labels[target], "clip_len": spec.clip_len,

@@ -48,6 +48,7 @@ from vgv_core.explain.torch_internals import (
     relu_backward,
     silu_backward,
 )
+from vgv_core.quiet_imports import pytorchvideo_quietly
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,8 @@ def _gate_forward(module: nn.Module, gate: ModuleGate, rule: GateRule) -> Callab
 @functools.cache
 def _swish_types() -> tuple[type, ...]:
     try:
-        from pytorchvideo.layers.swish import Swish
+        with pytorchvideo_quietly():
+            from pytorchvideo.layers.swish import Swish
     except ImportError:
         return ()
     return (Swish,)

@@ -10,6 +10,7 @@ import torch.nn as nn
 from vgv_core.errors import ModelError
 from vgv_core.models.slowfast import build_slowfast_r50
 from vgv_core.models.spec import KINETICS_MEAN, KINETICS_STD
+from vgv_core.quiet_imports import pytorchvideo_quietly
 
 # Layouts of a target layer's output, see vgv_core.explain.layer_tap.
 CHANNELS_FIRST = "channels_first"  # (B, C, t, h, w) or (B, C, h, w); a list of them: one per pathway
@@ -38,7 +39,8 @@ class ArchInfo:
 
 def _x3d(depth_factor: float) -> Callable[..., nn.Module]:
     def build(num_classes: int, clip_len: int, crop_size: int, **kwargs) -> nn.Module:
-        from pytorchvideo.models.x3d import create_x3d
+        with pytorchvideo_quietly():
+            from pytorchvideo.models.x3d import create_x3d
 
         # Same hyper-parameters as pytorchvideo's hub builders, so their checkpoints load;
         # head_activation=None makes the model return logits instead of softmax scores.

@@ -6,6 +6,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from vgv_core.pathways import pack_pathways
+from vgv_core.quiet_imports import pytorchvideo_quietly
 
 SLOWFAST_ALPHA = 4  # fast frames per slow frame in pytorchvideo's 8x8 R50: the fusion's temporal stride
 
@@ -15,7 +16,8 @@ def build_slowfast_r50(num_classes: int, clip_len: int, crop_size: int, **kwargs
     returning logits. The head pools each pathway adaptively, which at the native clip size
     (32 frames of 224 x 224) is exactly the hub's fixed pooling and works at any other size."""
     del clip_len, crop_size  # the adaptive pooling follows the input
-    from pytorchvideo.models.slowfast import create_slowfast
+    with pytorchvideo_quietly():
+        from pytorchvideo.models.slowfast import create_slowfast
 
     params = dict(
         model_depth=50,

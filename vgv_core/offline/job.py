@@ -14,10 +14,10 @@ from vgv_core.errors import VGVError, VideoError
 from vgv_core.offline.outputs import CsvWriter, GifWriter, NpzWriter, OutputSet, SummaryWriter
 from vgv_core.offline.pipeline import run_pipeline
 from vgv_core.offline.sink import FrameSink, Look, reduced_size
-from vgv_core.offline.window_explainer import WindowExplainer
+from vgv_core.offline.sliding_windows import SlidingWindows
 from vgv_core.output_paths import Output
 from vgv_core.progress import Progress
-from vgv_core.render.annotate import Annotator, picture_width
+from vgv_core.render.panel import Annotator, picture_width
 from vgv_core.video_reader import VideoInfo, VideoReader
 from vgv_core.video_writer import AtomicVideoWriter
 
@@ -90,7 +90,7 @@ class VideoOutcome:
 
 
 def explain_video(
-    path: Path, outputs: OutputPaths, engine: WindowExplainer, options: Options, settings: dict[str, Any],
+    path: Path, outputs: OutputPaths, engine: SlidingWindows, options: Options, settings: dict[str, Any],
     progress: ProgressFactory = Progress,
 ) -> VideoOutcome:
     """Explain every selected frame of ``path`` into ``outputs``; all are published together
@@ -124,7 +124,7 @@ def explain_video(
 
 def _open_sink(
     files: OutputSet,
-    engine: WindowExplainer,
+    engine: SlidingWindows,
     info: VideoInfo,
     outputs: OutputPaths,
     options: Options,

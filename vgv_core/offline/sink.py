@@ -9,11 +9,11 @@ import torch
 
 from vgv_core.attention_guard import AttentionGuard
 from vgv_core.offline.outputs import CsvWriter, FrameAttention, GifWriter, NpzWriter, SummaryWriter
-from vgv_core.offline.window_explainer import FrameResult
+from vgv_core.offline.sliding_windows import FrameResult
 from vgv_core.preprocess import Preprocessor
 from vgv_core.progress import Progress
 from vgv_core.render import HeatStyle
-from vgv_core.render.annotate import Annotator, annotated_frames
+from vgv_core.render.panel import Annotator, annotated_frames
 from vgv_core.video_writer import AtomicVideoWriter
 
 NPZ_LONG_SIDE = 160

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from vgv_core.errors import VGVError
-from vgv_core.window_geometry import window_span
+from vgv_core.window_geometry import sample_positions, window_span, with_edges_repeated
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ class WindowPlan:
 
     def samples(self, start: int, last_frame: int | None) -> list[int]:
         """Frame indices the window starting at ``start`` feeds the model (warm-up rule)."""
-        positions = [start + j * self.frame_stride for j in range(self.clip_len)]
-        return [max(0, p if last_frame is None else min(p, last_frame)) for p in positions]
+        positions = sample_positions(start + self.span - 1, self.clip_len, self.frame_stride)
+        return with_edges_repeated(positions, 0, last_frame)
 
     def weights(self, offsets: Tensor) -> Tensor:
         """Fusion weight of frames at ``offsets`` (0..span-1) from the window's start."""

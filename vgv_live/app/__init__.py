@@ -31,7 +31,7 @@ def run_window(config: LiveConfig) -> int:
         print("vgv-live: error: no display to open the window on (DISPLAY is not set); run with --headless",
               file=sys.stderr)
         return 1
-    from vgv_live.app.virtual_display import unreachable_display
+    from vgv_live.window_model.virtual_display import unreachable_display
 
     problem = unreachable_display()
     if problem:
@@ -40,7 +40,7 @@ def run_window(config: LiveConfig) -> int:
     from PyQt6.QtCore import QSettings, QStandardPaths
     from PyQt6.QtWidgets import QApplication
 
-    from vgv_live.app.session import Outputs
+    from vgv_live.window_model.session import Outputs
     from vgv_live.app.window import MainWindow
     from vgv_live.sources import default_source
 

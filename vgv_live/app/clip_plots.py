@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from vgv_live.app.palette import PLOT_BACKGROUND, class_color
+from vgv_live.window_model.palette import PLOT_BACKGROUND, class_color
 from vgv_live.result import Result
 
 

@@ -11,8 +11,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 
-from vgv_live.app.palette import PLOT_BACKGROUND, class_color
-from vgv_live.app.prob_history import ProbabilityHistory
+from vgv_live.window_model.palette import PLOT_BACKGROUND, class_color
+from vgv_live.window_model.prob_history import ProbabilityHistory
 
 HISTORY_SAMPLES = 1024
 GRID_LEVELS = (0.25, 0.5, 0.75)

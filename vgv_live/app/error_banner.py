@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
-from vgv_live.app.palette import ERROR_BACKGROUND
+from vgv_live.window_model.palette import ERROR_BACKGROUND
 
 
 class ErrorBanner(QWidget):

@@ -9,7 +9,7 @@ from PyQt6.QtCore import QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QIcon, QImage, QPixmap
 from PyQt6.QtWidgets import QListWidget, QListWidgetItem
 
-from vgv_live.app.event_feed import EventNotice
+from vgv_live.window_model.event_feed import EventNotice
 from vgv_live.sinks.events import LOOKED_ELSEWHERE
 
 MAX_ITEMS = 500

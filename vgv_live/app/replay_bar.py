@@ -12,9 +12,9 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QSlider, QVBoxLayout, QWidget
 
-from vgv_live.app.palette import PLOT_BACKGROUND, class_color
-from vgv_live.app.replay_player import SPEEDS
-from vgv_live.app.timeline_cache import Timeline
+from vgv_live.window_model.palette import PLOT_BACKGROUND, class_color
+from vgv_live.replay import SPEEDS
+from vgv_live.window_model.timeline_cache import Timeline
 
 TIMELINE_HEIGHT = 90
 

@@ -13,8 +13,8 @@ from typing import Callable, Sequence
 from PyQt6.QtGui import QAction
 
 from vgv_live.app.replay_bar import ReplayBar
-from vgv_live.app.replay_player import SPEEDS, ReplayPlayer
-from vgv_live.app.session import Session
+from vgv_live.replay import SPEEDS, ReplayPlayer
+from vgv_live.window_model.session import Session
 
 
 def set_checked_quietly(action: QAction, checked: bool) -> None:

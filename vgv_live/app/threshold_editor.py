@@ -6,7 +6,7 @@ from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QCheckBox, QDoubleSpinBox, QTableWidget
 
-from vgv_live.app.palette import class_color
+from vgv_live.window_model.palette import class_color
 
 DEFAULT_THRESHOLD = 0.8
 

@@ -23,13 +23,13 @@ from vgv_core.errors import VGVError
 from vgv_core.explain import methods_for
 from vgv_core.regions import Regions, load_regions, save_regions
 from vgv_live.app.attention_plot import AttentionPlot
-from vgv_live.app.caption import caption
+from vgv_live.window_model.caption import caption
 from vgv_live.app.clip_plots import ImportancePlot, TopKPlot
 from vgv_live.app.confidence_plot import ConfidencePlot
 from vgv_live.app.control_panel import SYNCHRONISED, TOP_1, ControlPanel
-from vgv_live.app.display_meter import DisplayMeter
+from vgv_live.window_model.display_meter import DisplayMeter
 from vgv_live.app.error_banner import ErrorBanner
-from vgv_live.app.event_feed import EventNotice
+from vgv_live.window_model.event_feed import EventNotice
 from vgv_live.app.events_panel import EventsPanel
 from vgv_live.app.layout_settings import restore_layout, save_layout
 from vgv_live.app.open_dialogs import (
@@ -40,9 +40,9 @@ from vgv_live.app.region_editor import RegionEditor
 from vgv_live.app.regions_panel import RegionsPanel
 from vgv_live.app.replay_bar import ReplayBar
 from vgv_live.app.replay_controls import ReplayControls, set_checked_quietly
-from vgv_live.app.session import Outputs, Session
-from vgv_live.app.session_opener import ModelCache, PendingOpen
-from vgv_live.app.status_line import status_text
+from vgv_live.window_model.session import Outputs, Session
+from vgv_live.window_model.opener import ModelCache, PendingOpen
+from vgv_live.window_model.status_line import status_text
 from vgv_live.app.video_view import VideoView
 from vgv_live.app.window_layout import arrange_docks, build_menus
 from vgv_live.config import LiveConfig

@@ -26,9 +26,9 @@ from typing import Callable
 from vgv_core import VideoModel
 from vgv_core.errors import VGVError
 from vgv_live.app import prepare_process
-from vgv_live.app.session import Outputs
-from vgv_live.app.session_opener import ModelCache
-from vgv_live.app.virtual_display import some_display
+from vgv_live.window_model.session import Outputs
+from vgv_live.window_model.opener import ModelCache
+from vgv_live.window_model.virtual_display import some_display
 from vgv_live.config import LiveConfig
 from vgv_live.headless import build_pipeline
 from vgv_live.sources import parse_source

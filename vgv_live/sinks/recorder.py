@@ -13,13 +13,13 @@ from pathlib import Path
 
 import cv2
 
+from vgv_core import frame_rate
 from vgv_core.errors import VideoError
 from vgv_core.video_writer import AtomicVideoWriter
 from vgv_live.sinks.sink import AnnotatedFrame, Sink
 
 FPS_WINDOW_S = 2.0
 HELD_BYTES = 256 * 2**20
-PLAUSIBLE_FPS = (1.0, 240.0)
 
 
 class Recorder(Sink):
@@ -75,8 +75,8 @@ class Recorder(Sink):
         middle = (times[0] + times[-1]) / 2 if times else 0.0
         later = [t for t in times if t >= middle]
         if len(later) >= 2 and later[-1] > later[0]:
-            fps = (len(later) - 1) / (later[-1] - later[0])
-            if PLAUSIBLE_FPS[0] <= fps <= PLAUSIBLE_FPS[1]:
+            fps = frame_rate.believed((len(later) - 1) / (later[-1] - later[0]))
+            if fps is not None:
                 return fps
         return self._held[-1].fps
 

@@ -10,7 +10,7 @@ Since no forward value changes, no gate flips: the two modes' maps differ only b
 rounding of different backward kernels, which the gate rules, CAM weightings and
 normalisation pass on continuously. The bound below holds with a wide margin over what was
 measured: at most 2.2e-6 of the peak on R3D-18, MC3-18, R(2+1)D-18, X3D-S and the demo,
-with AVX-512 and with AVX2 kernels (README; `python -m vgv_core.benchmark.deviation`).
+with AVX-512 and with AVX2 kernels (README; `python -m vgv_core.speed.deviation`).
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """ReplayPlayer: plays a video file into a FrameRing with seek, pause, single steps and speed.
 
-It stands in for the engine's CaptureThread on files (same states, stats and ``stop()``),
-so a LivePipeline runs unchanged on top of it. The thread owns its cv2.VideoCapture:
-opens, reads and releases it. Ring frame ids keep counting across seeks; ``file_index``
-maps a ring frame id back to its index in the file. A seek clears the ring and feeds
-the ``span`` frames that end at the target at once, so the worker can explain exactly
-the window that ends on the frame the user asked for.
+A FrameProducer (vgv_live.producer), the window's for files: a LivePipeline built with
+it runs as with a CaptureThread, and the file is paced by the same rule, its own
+timestamps (vgv_live.pacing), so it plays at the same speed in the window and headless.
+The thread owns its cv2.VideoCapture: opens, reads and releases it. Ring frame ids keep
+counting across seeks; ``file_index`` maps a ring frame id back to its index in the file.
+A seek clears the ring and feeds the ``span`` frames that end at the target at once, so
+the worker can explain exactly the window that ends on the frame the user asked for.
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ import time
 from collections import deque
 
 import cv2
+import numpy as np
 
 from vgv_core.errors import VideoError
-from vgv_live.capture import CONNECTING, ENDED, ERROR, RUNNING
+from vgv_live.pacing import FileClock
+from vgv_live.producer import ENDED, ERROR, RUNNING, ProducerThread
 from vgv_live.ring import FrameRing
 from vgv_live.sources import Source, open_capture
 from vgv_live.stats import RateMeter
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
-SANE_FPS = (1.0, 240.0)
-FALLBACK_FPS = 30.0
 IDLE_WAIT_S = 0.25
 
 
@@ -49,10 +50,10 @@ class FileIndex:
         return None
 
 
-class ReplayPlayer(threading.Thread):
+class ReplayPlayer(ProducerThread):
     def __init__(self, source: Source, ring: FrameRing, span: int, open_timeout_s: float = 10.0,
                  loop: bool = False) -> None:
-        super().__init__(name="vgv-replay", daemon=True)
+        super().__init__("vgv-replay")
         self.source = source
         self.ring = ring
         self.span = span
@@ -62,25 +63,18 @@ class ReplayPlayer(threading.Thread):
         self.native_fps = 0.0
         self.frame_count = 0  # as the container says; 0 until opened
         self.reconnects = 0
-        self.error: str | None = None
         self.file_index = FileIndex()
         self.position = -1  # file index of the newest frame delivered
-        self._state = CONNECTING
         self._cond = threading.Condition()
         self._stop_event = threading.Event()
         self._seek_to: int | None = None
         self._steps = 0
         self._paused = False
         self._speed = 1.0
-        self._anchor = (0.0, 0)  # (monotonic time, file index) pacing starts from
-        self._last_frame_t = 0.0
+        self._clock: FileClock | None = None  # the player thread's, made when the file opens
+        self._restart_clock = True  # a command asked for the next frame to be due at once
 
     # -- commands (any thread) --------------------------------------------------------------
-
-    @property
-    def state(self) -> str:
-        with self._cond:
-            return self._state
 
     @property
     def paused(self) -> bool:
@@ -108,7 +102,7 @@ class ReplayPlayer(threading.Thread):
     def set_paused(self, paused: bool) -> None:
         with self._cond:
             self._paused = paused
-            self._reanchor()
+            self._restart_clock = True
             self._cond.notify_all()
 
     def set_speed(self, speed: float) -> None:
@@ -116,12 +110,8 @@ class ReplayPlayer(threading.Thread):
             raise ValueError("speed must be > 0")
         with self._cond:
             self._speed = speed
-            self._reanchor()
+            self._restart_clock = True
             self._cond.notify_all()
-
-    def frame_age(self, now: float | None = None) -> float:
-        last = self._last_frame_t
-        return float("inf") if not last else (now or time.monotonic()) - last
 
     def stop(self, timeout: float = 2.0) -> bool:
         self._stop_event.set()
@@ -138,31 +128,23 @@ class ReplayPlayer(threading.Thread):
         capture = None
         try:
             capture = open_capture(self.source, self.open_timeout_s, self.open_timeout_s)
-            fps = capture.get(cv2.CAP_PROP_FPS)
-            self.native_fps = fps if SANE_FPS[0] <= fps <= SANE_FPS[1] else FALLBACK_FPS
+            self._clock = FileClock(capture.get(cv2.CAP_PROP_FPS))
+            self.native_fps = self._clock.fps
             self.frame_count = max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT)))
-            self._set_state(RUNNING)
+            self._states.set(RUNNING)
             self._play(capture)
         except VideoError as exc:
             self.error = str(exc)
-            self._set_state(ERROR)
+            self._states.set(ERROR, str(exc))
+        except Exception as exc:  # noqa: BLE001 (a bug, or OpenCV failing oddly: this source's error state)
+            self._failed(exc)
         finally:
             if capture is not None:
                 capture.release()
-            if self.state != ERROR:
-                self._set_state(ENDED)
+            self._states.end()
             self.ring.end()
 
-    def _set_state(self, state: str) -> None:
-        with self._cond:
-            self._state = state
-
-    def _reanchor(self) -> None:
-        self._anchor = (time.monotonic(), self.position + 1)
-
     def _play(self, capture: cv2.VideoCapture) -> None:
-        with self._cond:
-            self._reanchor()
         while not self._stop_event.is_set():
             seek_to, steps = self._next_command()
             if seek_to is not None:
@@ -183,26 +165,38 @@ class ReplayPlayer(threading.Thread):
                     seek_to, steps = self._seek_to, self._steps
                     self._seek_to, self._steps = None, 0
                     return seek_to, steps
-                if not self._paused and self._state == RUNNING:
+                if not self._paused and self._states.current == RUNNING:
                     return None, 0
                 self._cond.wait(IDLE_WAIT_S)
         return None, 0
 
     def _play_one(self, capture: cv2.VideoCapture) -> None:
-        if self._wait_until_due() and not self._read_and_deliver(capture) and self.loop:
-            self._seek(capture, 0)
+        """Read the next frame and deliver it when it is due (at once if a command comes first)."""
+        ok, frame = capture.read()
+        if not ok or frame is None:
+            self._states.set(ENDED)
+            if self.loop:
+                self._seek(capture, 0)
+            return
+        self._wait_until(self._due(capture))
+        self._deliver(frame)
 
-    def _wait_until_due(self) -> bool:
-        """Wait until the next frame is due at the current speed; False if a command came first."""
+    def _due(self, capture: cv2.VideoCapture) -> float:
         with self._cond:
-            anchor_t, anchor_index = self._anchor
-            due = anchor_t + (self.position + 1 - anchor_index) / (self.native_fps * self._speed)
+            if self._restart_clock:
+                self._clock.restart(self._speed)
+                self._restart_clock = False
+        due = self._clock.due(capture.get(cv2.CAP_PROP_POS_MSEC))
+        self.native_fps = self._clock.fps
+        return due
+
+    def _wait_until(self, due: float) -> None:
+        with self._cond:
             while not (self._stop_event.is_set() or self._paused or self._steps or self._seek_to is not None):
                 left = due - time.monotonic()
                 if left <= 0:
-                    return True
+                    return
                 self._cond.wait(left)
-            return False
 
     def _seek(self, capture: cv2.VideoCapture, index: int) -> None:
         last = self.frame_count - 1 if self.frame_count else index
@@ -211,19 +205,21 @@ class ReplayPlayer(threading.Thread):
         capture.set(cv2.CAP_PROP_POS_FRAMES, first)
         self.ring.clear()
         self.position = first - 1
-        with self._cond:
-            self._state = RUNNING
+        self._states.set(RUNNING)
         for _ in range(first, index + 1):
             if not self._read_and_deliver(capture):
                 break
         with self._cond:
-            self._reanchor()
+            self._restart_clock = True
 
     def _read_and_deliver(self, capture: cv2.VideoCapture) -> bool:
         ok, frame = capture.read()
         if not ok or frame is None:
-            self._set_state(ENDED)
+            self._states.set(ENDED)
             return False
+        return self._deliver(frame)
+
+    def _deliver(self, frame: np.ndarray) -> bool:
         now = time.monotonic()
         frame_id = self.ring.put(frame, now)
         if frame_id is None:

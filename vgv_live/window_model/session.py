@@ -1,20 +1,19 @@
 """Session: one source explained by one model, as the window runs it.
 
-Builds the engine's LivePipeline with a tunable explainer (in a child process on the CPU)
+Builds the engine's LivePipeline with a ClipExplainer (in a child process on the CPU)
 and the window's two sinks (RecordSwitch, EventFeed), guarded by the source's regions
 (the attention guard: a regions file given, else those saved for the source, else those
-shipped with it). For a video file the pipeline's
-CaptureThread is replaced by a ReplayPlayer (seek, pause, steps, speed) and a TimelineJob
-computes the whole-file confidence on its own copy of the network, in the worker's idle
-time. Everything starts and stops here; the window only reads results and frames (fresh
-copies) and sends requests.
+shipped with it). For a video file the pipeline's producer is a ReplayPlayer (seek, pause,
+steps, speed) and a TimelineJob computes the whole-file confidence on its own copy of the
+network, in the worker's idle time. Everything starts and stops here; the window only
+reads results and frames (fresh copies) and sends requests.
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from vgv_core import VideoModel
@@ -23,21 +22,22 @@ from vgv_core.models.registry import is_shipped
 from vgv_core.regions import Regions, load_regions
 from vgv_core.shipped import named_regions, shipped_regions_of
 from vgv_core.validation import SettingError
-from vgv_live.app.event_feed import EventFeed
-from vgv_live.app.layer_choices import spatial_layers
-from vgv_live.app.record_switch import RecordSwitch
-from vgv_live.app.replay_player import ReplayPlayer
-from vgv_live.app.timeline_cache import TimelineCache
-from vgv_live.app.timeline_job import TimelineJob
-from vgv_live.app.tunable_explainer import TunableExplainer
+from vgv_core.window_geometry import window_span
+from vgv_live.window_model.event_feed import EventFeed
+from vgv_live.window_model.layer_choices import spatial_layers
+from vgv_live.window_model.record_switch import RecordSwitch
+from vgv_live.window_model.timeline_cache import TimelineCache
+from vgv_live.window_model.timeline_job import TimelineJob
 from vgv_live.capture import CaptureOptions
+from vgv_live.clip_explainer import ClipExplainer
 from vgv_live.config import LiveConfig
-from vgv_live.explainer_process import ProcessExplainer
+from vgv_live.explainer_process import ExplainerProcess
 from vgv_live.headless import default_threads
 from vgv_live.pipeline import LivePipeline
 from vgv_live.region_store import RegionStore
+from vgv_live.replay import ReplayPlayer
 from vgv_live.result import Result
-from vgv_live.ring import Window
+from vgv_live.ring import FrameRing, RingFrames
 from vgv_live.sources import FILE, Source
 from vgv_live.stats import StatsSnapshot
 from vgv_live.worker import WorkerOptions
@@ -71,17 +71,19 @@ class Session:
         thresholds = {spec.label_index(label): prob for label, prob in config.thresholds.items()}
         self.events = EventFeed(events_folder, config.hysteresis, config.pre_roll, config.post_roll, thresholds, guard)
         target = spec.label_index(config.target) if config.target is not None else None
+        self.player: ReplayPlayer | None = None  # files: the pipeline's producer, with seek, pause and speed
+        span = window_span(spec.clip_len, spec.frame_stride)
+
+        def replay(ring: FrameRing) -> ReplayPlayer:
+            self.player = ReplayPlayer(source, ring, span, config.open_timeout, config.loop is not False)
+            return self.player  # the window loops unless told not to
+
         self.pipeline = LivePipeline(
             source, self.explainer, capture_options(config), WorkerOptions(hop=config.hop, target=target),
             sinks=[self.record, self.events], ring_frames=config.ring_frames, style=config.style,
-            regions=self.regions,
+            regions=self.regions, producer=None if source.live else replay,
         )
-        self.player: ReplayPlayer | None = None
         self.timeline: TimelineJob | None = None
-        if not source.live:
-            self.player = ReplayPlayer(source, self.pipeline.ring, self.pipeline.worker.span, config.open_timeout,
-                                       config.loop is not False)  # the window loops unless told not to
-            self.pipeline.capture = self.player  # the engine's pipeline, driven by a seekable player
         if not source.live and config.timeline:
             self.timeline = TimelineJob(source.target, copy.deepcopy(model.net), spec, model.device,
                                         TimelineCache(outputs.timelines))
@@ -118,7 +120,7 @@ class Session:
         """Id of the newest captured frame (-1 before the first)."""
         return self.pipeline.ring.newest_id
 
-    def frame(self, frame_id: int) -> Window | None:
+    def frame(self, frame_id: int) -> RingFrames | None:
         """A fresh copy of frame ``frame_id`` if the ring still holds it."""
         window = self.pipeline.ring.frames_between(frame_id, frame_id)
         return window if len(window.frame_ids) else None
@@ -149,7 +151,7 @@ class Session:
         self.explainer.request(layer=layer)
 
     def set_target(self, target: int | None) -> None:
-        self.pipeline.worker.set_target(target)
+        self.pipeline.worker.request(target=target)
 
     def set_regions(self, regions: Regions) -> None:
         """Guard with ``regions`` from the next window on, and keep them for this source."""
@@ -169,25 +171,24 @@ class Session:
 
     def _apply_guard(self) -> None:
         guard = self._guard()
-        self.explainer.set_guard(guard)
+        self.explainer.request(guard=guard)
         self.events.set_guard(guard)
         if self.pipeline.pump is not None:
             self.pipeline.pump.regions = self.regions
 
     def set_hop(self, hop: int) -> None:
-        worker = self.pipeline.worker
-        worker.options = replace(worker.options, hop=max(1, hop))  # read by the worker at its next wait
+        self.pipeline.worker.request(hop=max(1, hop))
 
 
 def window_explainer(config: LiveConfig, model: VideoModel, guard: AttentionGuard | None
-                     ) -> ProcessExplainer | TunableExplainer:
+                     ) -> ExplainerProcess | ClipExplainer:
     """On the CPU, a child process, so that the GUI's share of the interpreter lock does not
     slow the model; on CUDA the worker thread mostly waits on the device, in-process. An
     architecture registered at run time stays in-process: a child could not rebuild it."""
     if model.device.type == "cpu" and is_shipped(model.spec.arch):
-        return ProcessExplainer(model, config.method, config.map_size, config.exact,
+        return ExplainerProcess(model, config.method, config.map_size, config.exact,
                                 config.threads or default_threads(), guard)
-    return TunableExplainer(model, config.method, config.map_size, config.exact, guard)
+    return ClipExplainer(model, config.method, config.map_size, config.exact, guard)
 
 
 def initial_regions(config: LiveConfig, source: Source, labels: tuple[str, ...], store: RegionStore | None

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 
 from vgv_core import VideoModel, load_model
-from vgv_live.app.background import BackgroundTask
-from vgv_live.app.session import Outputs, Session
+from vgv_live.window_model.background import BackgroundTask
+from vgv_live.window_model.session import Outputs, Session
 from vgv_live.config import LiveConfig
 from vgv_live.sources import parse_source
 

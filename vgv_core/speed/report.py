@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from vgv_core.benchmark.timing import MIN_SAMPLE_SECONDS
+from vgv_core.speed.timing import MIN_SAMPLE_SECONDS
 
 BASELINE = "bare forward+backward"
 OURS = "ours: gradcam+guided_backprop+guided_gradcam"

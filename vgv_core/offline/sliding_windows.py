@@ -30,7 +30,7 @@ class FrameResult:
     heatmap: Tensor  # (S, S) fused map over the model input, in [0, 1]
 
 
-class WindowExplainer:
+class SlidingWindows:
     def __init__(
         self,
         explainer: Explainer,

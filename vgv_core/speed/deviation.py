@@ -1,6 +1,6 @@
 """How far the fast engine's maps lie from exact mode's: the figures behind the README's bound.
 
-``python -m vgv_core.benchmark.deviation [--models ...] [--json OUT]`` explains seeded random
+``python -m vgv_core.speed.deviation [--models ...] [--json OUT]`` explains seeded random
 clips with both modes in one process and prints, per model and method, the largest difference
 as a share of the exact map's peak and the correlation of the two. Run it once more with
 ``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2`` for the AVX2 kernels.
@@ -81,7 +81,7 @@ def markdown(rows: list[Deviation]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vgv_core.benchmark.deviation", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m vgv_core.speed.deviation", description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--json", help="write the rows here too")

@@ -26,8 +26,8 @@ import torch.nn as nn
 from vgv_core import ModelSpec, Preprocessor
 from vgv_core.errors import VGVError
 from vgv_core.video_reader import VideoReader
-from vgv_core.window_geometry import window_span
-from vgv_live.app.timeline_cache import Timeline, TimelineCache, timeline_key
+from vgv_core.window_geometry import sample_positions, window_span, with_edges_repeated
+from vgv_live.window_model.timeline_cache import Timeline, TimelineCache, timeline_key
 
 MAX_POINTS = 400
 POINTS_PER_SECOND = 4  # when the container does not say how many frames it holds
@@ -188,7 +188,7 @@ class TimelineJob(threading.Thread):
     def _window(self, recent: deque[np.ndarray], end: int) -> np.ndarray:
         """The clip ending on frame ``end``; samples before frame 0 take frame 0."""
         first_held = end - len(recent) + 1
-        samples = [max(0, end - offset * self.spec.frame_stride) for offset in range(self.spec.clip_len - 1, -1, -1)]
+        samples = with_edges_repeated(sample_positions(end, self.spec.clip_len, self.spec.frame_stride))
         return np.stack([recent[sample - first_held] for sample in samples])
 
     def _run_batch(self, batch: list[tuple[int, np.ndarray]]) -> None:
