@@ -30,6 +30,7 @@ from vgv_live.edge.metrics import CONTENT_TYPE, EdgeMetrics
 BOUNDARY = "vgvframe"
 FRAME_WAIT_S = 1.0  # a viewer checks this often whether the server is closing
 SEND_TIMEOUT_S = 30.0  # a viewer that takes no data for this long is disconnected
+STREAM_SEND_BUFFER = 256 * 1024  # a viewer that falls behind gets fresh frames, not seconds of backlog
 MAX_EVENTS = 500
 
 
@@ -141,6 +142,7 @@ class EdgeRequest(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         self.connection.settimeout(SEND_TIMEOUT_S)
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STREAM_SEND_BUFFER)
         edge.count_stream(+1)
         shown = -1
         try:
