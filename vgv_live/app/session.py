@@ -32,6 +32,8 @@ from vgv_live.app.timeline_job import TimelineJob
 from vgv_live.app.tunable_explainer import TunableExplainer
 from vgv_live.capture import CaptureOptions
 from vgv_live.config import LiveConfig
+from vgv_live.edge.addresses import DEFAULT_CAMERA
+from vgv_live.edge.health import HealthWatcher
 from vgv_live.explainer_process import ProcessExplainer
 from vgv_live.headless import default_threads
 from vgv_live.pipeline import LivePipeline
@@ -78,6 +80,7 @@ class Session:
         )
         self.player: ReplayPlayer | None = None
         self.timeline: TimelineJob | None = None
+        self.health = HealthWatcher(DEFAULT_CAMERA, lambda: self.pipeline.capture) if source.live else None
         if not source.live:
             self.player = ReplayPlayer(source, self.pipeline.ring, self.pipeline.worker.span, config.open_timeout,
                                        config.loop is not False)  # the window loops unless told not to
@@ -129,6 +132,10 @@ class Session:
 
     def stats(self) -> StatsSnapshot:
         return self.pipeline.stats()
+
+    def health_events(self) -> list[dict]:
+        """The camera's offline and back-online events since the last call (live sources)."""
+        return self.health.poll().events if self.health is not None else []
 
     @property
     def error(self) -> str | None:
