@@ -2,7 +2,6 @@
 
 import fcntl
 import json
-import os
 import socket
 import struct
 import subprocess

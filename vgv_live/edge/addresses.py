@@ -2,22 +2,20 @@
 
 ``mqtt://HOST[:PORT]`` / ``mqtts://HOST[:PORT]`` for the broker (user and password never in
 the URL: they are secrets, see vgv_live.edge.secrets), ``HOST:PORT`` for the HTTP server
-(``[::1]:PORT`` for IPv6), topic prefixes and camera names as they appear in topics and URLs.
+(``[::1]:PORT`` for IPv6), and topic prefixes.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from vgv_core.loopback import is_loopback
 from vgv_core.validation import SettingError, text
 
 MQTT_PORTS = {"mqtt": 1883, "mqtts": 8883}
-CAMERA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-DEFAULT_CAMERA = "cam0"
+DEFAULT_CAMERA = "cam0"  # the name of a run's only camera
 
 
 @dataclass(frozen=True)
@@ -82,24 +80,6 @@ def topic_prefix(value: Any, name: str) -> str:
         raise SettingError(f"{name} {prefix!r}: topic levels separated by '/', without '+', '#', empty "
                            "levels or a leading '$'")
     return prefix
-
-
-def camera_name(value: Any, name: str) -> str:
-    """Letters, digits, '_' and '-' (it names topics, metric labels and URLs)."""
-    if not isinstance(value, str) or not CAMERA_NAME.fullmatch(value):
-        raise SettingError(f"{name} {value!r}: a camera name is 1 to 64 letters, digits, '_' or '-', "
-                           "starting with a letter or digit")
-    return value
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or 'localhost'; a host name other than localhost is not known to be."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _host_text(host: str) -> str:

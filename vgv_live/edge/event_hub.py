@@ -13,7 +13,7 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable
 
-START, END = "start", "end"
+END = "end"  # the last message of an event that saves a clip
 RECENT = 500  # messages /api/events can show
 
 
