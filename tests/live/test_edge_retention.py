@@ -83,3 +83,27 @@ def test_vgv_live_keep_days_cleans_the_events_folder_at_start(two_second_video, 
     assert "retention: deleted 1 event(s), 1.0 MB" in err
     assert not (tmp_path / f"{old}.mp4").exists() and (tmp_path / f"{recent}.mp4").exists()
     assert json.loads((tmp_path / f"{recent}.json").read_text()) == {}
+
+
+def test_the_clip_an_event_recorder_is_writing_survives_retention_and_its_listeners_hear_start_and_end(tmp_path):
+    import numpy as np
+
+    from vgv_live.sinks import AnnotatedFrame, EventRecorder, ThresholdTrigger
+    from test_sinks import FPS, make_result
+
+    recorder = EventRecorder(tmp_path, [ThresholdTrigger({2: 0.6})], pre_roll_s=0.1, post_roll_s=60.0)
+    heard = []
+    recorder.listeners.append(lambda phase, record: heard.append((phase, record)))
+    for frame_id in range(4):
+        result = make_result(0, frame_id, 0.9)
+        recorder.on_frame(AnnotatedFrame(frame_id, frame_id / FPS, np.zeros((48, 64, 3), np.uint8), result, FPS))
+    recorder.on_result(make_result(0, 3, 0.9))
+    (partial,) = tmp_path.glob(".event_0000_*.partial.mp4")
+    long_ago = time.time() - 100 * DAY
+    os.utime(partial, (long_ago, long_ago))  # as if the camera had sent nothing for long
+    report = Retention(tmp_path, keep_days=1, keep_gb=1e-9, in_use=recorder.active_clips).enforce()
+    assert report.deleted == [] and partial.exists()
+    assert [phase for phase, _ in heard] == ["start"] and heard[0][1]["clip"] == recorder.active_clips()[0]
+    recorder.close()
+    (record_file,) = tmp_path.glob("event_0000_*.json")
+    assert [phase for phase, _ in heard] == ["start", "end"] and heard[1][1] == json.loads(record_file.read_text())
