@@ -114,8 +114,7 @@ class EdgeOperations:
             self.mqtt.start()
         if self.http is not None:
             self.http.start()
-            names = ", ".join(f"/cameras/{name}/stream.mjpg" for name in self.cameras) or "/cameras/NAME/stream.mjpg"
-            self._say(f"serving {self.http.url}: /metrics, /api/stats, /api/events, {names}")
+            self._say(f"serving {self.http.url}: /metrics, /api/stats, /api/events, /cameras/<camera>/stream.mjpg")
         return self
 
     def __exit__(self, *exc_info) -> None:
