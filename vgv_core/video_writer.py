@@ -58,7 +58,7 @@ class AtomicVideoWriter:
             try:
                 self._sink.stdin.write(np.ascontiguousarray(frame).tobytes())
             except BrokenPipeError:  # ffmpeg died: the disk is full, say
-                message = self._ffmpeg_error()
+                message = self._ffmpeg_error() or "no message"
                 self.abort()
                 raise WriteError(f"cannot write {self.path}: ffmpeg stopped: {message}") from None
         else:
@@ -68,22 +68,31 @@ class AtomicVideoWriter:
     def close(self) -> Path:
         """Finish the file and move it to its final name; on failure nothing is left behind."""
         try:
-            if self._ffmpeg:
-                self._finish_ffmpeg()
-            else:
-                self._sink.release()
-            return publish(self._temp, self.path)
+            self.finish()
+            return self.publish()
         finally:
             self._temp.unlink(missing_ok=True)  # gone already once published
+
+    def finish(self) -> None:
+        """Complete the temporary file (its final name does not exist yet)."""
+        if self._ffmpeg:
+            self._finish_ffmpeg()
+        else:
+            self._sink.release()
+
+    def publish(self) -> Path:
+        """Move the finished file to its final name."""
+        return publish(self._temp, self.path)
 
     def _finish_ffmpeg(self) -> None:
         try:
             self._sink.stdin.close()
         except BrokenPipeError:
             pass  # ffmpeg died; its exit status and last words say why
-        if self._sink.wait() != 0:
-            raise WriteError(f"cannot write {self.path}: ffmpeg failed: {self._ffmpeg_error()}")
-        self._sink.stderr.close()
+        failed = self._sink.wait() != 0
+        error = self._ffmpeg_error()
+        if failed or error:  # ffmpeg may report a full disk at its last write and still exit 0
+            raise WriteError(f"cannot write {self.path}: ffmpeg failed: {error or 'no message'}")
 
     def abort(self) -> None:
         """Drop everything written so far; the final name is never created."""
@@ -98,9 +107,10 @@ class AtomicVideoWriter:
         self._temp.unlink(missing_ok=True)
 
     def _ffmpeg_error(self) -> str:
+        """ffmpeg's last line on stderr ("" when it said nothing: it runs with -loglevel error)."""
         with self._sink.stderr as stream:
             lines = stream.read().decode(errors="replace").strip().splitlines()
-        return lines[-1] if lines else "no message"
+        return lines[-1] if lines else ""
 
     def __enter__(self) -> "AtomicVideoWriter":
         return self

@@ -148,6 +148,8 @@ def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
     outputs = {"json": args.json, "csv": args.csv or args.json.with_suffix(".csv"), "plot": args.plot}
     inputs = [path for path in (args.model, args.checkpoint, args.regions and named_regions(args.regions))
               if path and Path(path).is_file()]
+    if Path(args.data).is_dir():
+        inputs += [path for path in Path(args.data).iterdir() if path.is_file()]
     check_outputs([Output(f"--{name}", path) for name, path in outputs.items() if path], inputs)
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         raise VGVError("--plot needs matplotlib: pip install 'videogradvis-live[plot]'")

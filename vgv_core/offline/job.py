@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from vgv_core.atomic_file import remove_stale_temporaries
 from vgv_core.attention import AttentionGuard
 from vgv_core.errors import VGVError, VideoError
-from vgv_core.output_paths import Output
 from vgv_core.offline.outputs import CsvWriter, GifWriter, NpzWriter, OutputSet, SummaryWriter
 from vgv_core.offline.pipeline import run_pipeline
 from vgv_core.offline.sink import FrameSink, Look, reduced_size
 from vgv_core.offline.window_explainer import WindowExplainer
+from vgv_core.output_paths import Output
 from vgv_core.progress import Progress
 from vgv_core.render.annotate import Annotator, picture_width
 from vgv_core.video_reader import VideoInfo, VideoReader
@@ -113,6 +114,8 @@ def explain_video(
             files.commit()
         except BaseException:
             files.abort()
+            for output in outputs.named():  # also a temporary whose writer an interrupt cut short in its making
+                remove_stale_temporaries(output.path)
             raise
         finally:
             progress_bar.close()

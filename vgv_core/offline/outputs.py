@@ -44,7 +44,10 @@ from vgv_core.video_writer import AtomicVideoWriter
 
 
 class Output(Protocol):
-    def close(self) -> Any:  # finish and rename into place
+    def finish(self) -> None:  # complete the temporary file
+        ...
+
+    def publish(self) -> Path:  # rename it into place
         ...
 
     def abort(self) -> None:  # delete the temporary file; harmless once published
@@ -76,9 +79,11 @@ class CsvWriter:
         with writing(self.path):
             self._rows.writerow([index, f"{time_s:.4f}", top1, *(f"{p:.5f}" for p in probs), *guard])
 
-    def close(self) -> Path:
+    def finish(self) -> None:
         with writing(self.path):
             self._file.close()
+
+    def publish(self) -> Path:
         return publish(self._temp, self.path)
 
     def abort(self) -> None:
@@ -127,13 +132,15 @@ class NpzWriter:
             self._time.append(time_s)
             self._probs.append(probs)
 
-    def close(self) -> Path:
+    def finish(self) -> None:
         with writing(self.path), zipfile.ZipFile(self._temp, "w", zipfile.ZIP_DEFLATED) as archive:
             for stream in self._streams:
                 stream.store(archive)
             _store_array(archive, "labels", np.array(self.labels))
             _store_array(archive, "method", np.array(self.method))
         self._close_streams()
+
+    def publish(self) -> Path:
         return publish(self._temp, self.path)
 
     def abort(self) -> None:
@@ -186,7 +193,7 @@ class SummaryWriter:
             last = self.segments[-1]
             last["mean_prob"] = round(self._sum / last["frames"], 5)
 
-    def close(self) -> Path:
+    def finish(self) -> None:
         self._finish_segment()
         document = {**self.settings, **self.notes, "frames": self.frames, "labels": list(self.labels),
                     "segments": self.segments}
@@ -194,6 +201,8 @@ class SummaryWriter:
             document |= self.attention.summary()
         with writing(self.path):
             self._temp.write_text(json_text(document, indent=2) + "\n")
+
+    def publish(self) -> Path:
         return publish(self._temp, self.path)
 
     def abort(self) -> None:
@@ -259,10 +268,9 @@ class GifWriter(AtomicVideoWriter):
 
 
 class OutputSet:
-    """Every output of one input: commit() publishes them in turn, abort() drops them.
-
-    abort() after a failed commit() drops the outputs not yet published (it is a no-op on
-    those already published), so each final name holds a complete file or nothing."""
+    """Every output of one input: commit() completes them all, then publishes them all;
+    abort() drops them. So a failure while any of them is written (a full disk) leaves
+    none of them, and each final name holds a complete file or nothing."""
 
     def __init__(self) -> None:
         self._outputs: list[Output] = []
@@ -273,7 +281,9 @@ class OutputSet:
 
     def commit(self) -> None:
         for output in self._outputs:
-            output.close()
+            output.finish()
+        for output in self._outputs:
+            output.publish()
 
     def abort(self) -> None:
         for output in self._outputs:
