@@ -26,8 +26,10 @@ from typing import Any
 from vgv_core.errors import VGVError
 from vgv_core.render.blend import DEFAULT_ALPHA, DEFAULT_COLORMAP, HEAT, HeatStyle
 from vgv_core.settings_keys import check_known_keys, read_settings_file
-from vgv_core.validation import SettingError, boolean, integer, mapping, number, optional, path_name, text
-from vgv_live.edge.addresses import http_address, is_loopback, mqtt_address, topic_prefix
+from vgv_core.validation import boolean, integer, mapping, number, optional, path_name, text
+from vgv_live.edge.addresses import http_address, mqtt_address, topic_prefix
+from vgv_live.edge.secrets import token
+from vgv_live.edge.settings import check_edge_settings
 
 
 class ConfigError(VGVError, ValueError):
@@ -122,32 +124,6 @@ def _path(value: Any, name: str) -> None:
     path_name(text(value, name), name)
 
 
-def _token(value: Any, name: str) -> None:
-    """Long enough not to be guessed, and sendable in a header and a URL as it is."""
-    token = text(value, name)
-    if len(token) < MIN_TOKEN_LENGTH or not token.isascii() or not all(c.isalnum() or c in "-_.~" for c in token):
-        raise SettingError(f"{name} must be at least {MIN_TOKEN_LENGTH} letters, digits, '-', '_', '.' or '~'; "
-                           "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(24))'")
-
-
-def check_edge_settings(config: "LiveConfig") -> None:
-    """The edge settings that only make sense together."""
-    if (config.keep_days is not None or config.keep_gb is not None) and not config.events:
-        raise SettingError("keep_days and keep_gb need an events folder (--events DIR)")
-    if config.http and not config.http_token and not is_loopback(http_address(config.http, "http").host):
-        raise SettingError(f"--http {config.http} is reachable from other machines: set VGV_HTTP_TOKEN (or "
-                           "http_token in the config file) so that every request needs it, or bind 127.0.0.1")
-    if config.mqtt_password and not config.mqtt_user:
-        raise SettingError("mqtt_password needs mqtt_user (VGV_MQTT_USER)")
-    if config.mqtt_ca and not (config.mqtt and mqtt_address(config.mqtt, "mqtt").tls):
-        raise SettingError("mqtt_ca is for an mqtts:// broker")
-    edge = [flag for flag, value in (("--mqtt", config.mqtt), ("--http", config.http),
-                                    ("--keep-days", config.keep_days), ("--keep-gb", config.keep_gb)) if value]
-    if edge and not config.headless:
-        raise SettingError(f"{', '.join(edge)}: edge operations run with --headless")
-
-
-MIN_TOKEN_LENGTH = 16
 MAX_SECONDS = 7 * 24 * 3600.0  # timeouts and intervals beyond a week are typing mistakes
 MAX_RING_FRAMES = 100_000
 FIELD_CHECKS: dict[str, Callable[[Any, str], Any]] = {
@@ -193,7 +169,7 @@ FIELD_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "mqtt_ca": lambda v, n: optional(_path, v, n),
     "mqtt_buffer": lambda v, n: integer(v, n, 1, 1_000_000),
     "http": lambda v, n: optional(http_address, v, n),
-    "http_token": lambda v, n: optional(_token, v, n),
+    "http_token": lambda v, n: optional(token, v, n),
     "stream_fps": lambda v, n: number(v, n, 0, 60, low_open=True),
     "keep_days": lambda v, n: optional(number, v, n, 0, 100 * 365, low_open=True),
     "keep_gb": lambda v, n: optional(number, v, n, 0, 1e6, low_open=True),

@@ -9,12 +9,16 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from vgv_core.validation import SettingError, text
+
 ENVIRONMENT = {
     "mqtt_user": "VGV_MQTT_USER",
     "mqtt_password": "VGV_MQTT_PASSWORD",
     "http_token": "VGV_HTTP_TOKEN",
 }
 SECRET_FLAGS = ("--http-token", "--mqtt-password", "--mqtt-user")
+MIN_TOKEN_LENGTH = 16
+TOKEN_PUNCTUATION = "-_.~"  # sendable as they are in a header and in a URL's query
 
 
 def secrets_from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
@@ -27,3 +31,13 @@ def not_on_command_line(flag: str) -> str:
     key = flag.lstrip("-").replace("-", "_")
     return (f"{flag} is a secret and is never taken from the command line (other users can read it there); "
             f"set {ENVIRONMENT[key]} or {key} in the --config file")
+
+
+def token(value: Any, name: str) -> str:
+    """An HTTP token: long enough not to be guessed, and sendable in a header and a URL as it is."""
+    chosen = text(value, name)
+    if len(chosen) < MIN_TOKEN_LENGTH or not all(c.isascii() and (c.isalnum() or c in TOKEN_PUNCTUATION)
+                                                 for c in chosen):
+        raise SettingError(f"{name} must be at least {MIN_TOKEN_LENGTH} letters, digits, '-', '_', '.' or '~'; "
+                           "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(24))'")
+    return chosen
