@@ -1,6 +1,7 @@
 """The HTTP server of a running `vgv-live --headless --http` with a token, through a real client."""
 
 import fcntl
+import functools
 import json
 import socket
 import struct
@@ -139,14 +140,29 @@ def test_the_mjpeg_stream_yields_decodable_annotated_frames(served):
         assert_annotated_bay(frame, raw)
 
 
+def below_the_bar(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image[40:], cv2.COLOR_BGR2GRAY).astype(float).ravel()
+
+
+@functools.cache
+def bay_frames(step: int = 10) -> list[np.ndarray]:
+    """Every ``step``-th frame of the bay video, grey, below the label bar."""
+    capture, frames = cv2.VideoCapture(str(BAY)), []
+    while (frame := capture.read()[1]) is not None:
+        frames.append(frame)
+    return [below_the_bar(frame) for frame in frames[::step]]
+
+
 def assert_annotated_bay(image: np.ndarray, raw: np.ndarray) -> None:
-    """``image`` is the bay video with the label bar drawn on."""
+    """``image`` is a frame of the bay video with the label bar drawn on."""
     assert image.shape == raw.shape
     bar, raw_bar = image[2:18].astype(float), raw[2:18].astype(float)
     assert np.median(bar) < 0.5 * np.median(raw_bar) + 10  # the label bar darkens the top of the frame ...
     assert (bar > 200).mean() > 0.005  # ... and writes on it
-    scene, raw_scene = (cv2.cvtColor(picture[40:], cv2.COLOR_BGR2GRAY).astype(float) for picture in (image, raw))
-    assert np.corrcoef(scene.ravel(), raw_scene.ravel())[0, 1] > 0.8  # the bay under its heatmap
+    # The bay under its heatmap: annotated frames match a bay frame to 0.99 (measured); the bay's
+    # own frames match each other down to 0.77 (lamps switched), the demo's other scenes at most 0.79.
+    scene = below_the_bar(image)
+    assert max(np.corrcoef(scene, frame)[0, 1] for frame in bay_frames()) > 0.95
 
 
 def test_every_request_needs_the_token(served):
