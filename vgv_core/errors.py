@@ -36,3 +36,8 @@ class VideoError(VGVError):
 class WriteError(VGVError):
     """An output could not be written: the disk is full, the file system failed, a writer died.
     Its message names the file; the command lines end with their write-error code."""
+
+
+class MissingExtraError(VGVError):
+    """An optional integration is not installed; the message names the extra to install
+    (``pip install 'videogradvis-live[EXTRA]'``). The command lines exit 2, as for bad input."""

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from vgv_core.errors import ClipError
 from vgv_core.models.spec import ModelSpec
+from vgv_core.pathways import pack_pathways
 
 
 class Preprocessor:
@@ -26,6 +27,12 @@ class Preprocessor:
 
     def __call__(self, frames: np.ndarray | Tensor) -> Tensor:
         return self.from_device_frames(self.upload(frames))
+
+    def pathways(self, frames: np.ndarray | Tensor, alpha: int) -> list[Tensor]:
+        """[slow, fast] clips of one window for a two-pathway model (``alpha``: its
+        ``net.alpha``), as pytorchvideo's PackPathway makes them. The SlowFast net makes them
+        itself from the clip a call returns, so this is for code that wants the pair."""
+        return pack_pathways(self(frames), alpha)
 
     def upload(self, frames: np.ndarray | Tensor) -> Tensor:
         frames = torch.as_tensor(frames)

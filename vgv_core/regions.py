@@ -12,7 +12,7 @@ A regions file is JSON:
 Coordinates are pixels of the source frame, x to the right and y down, (0, 0) the frame's
 top-left corner. A class bound to several regions expects its evidence in their union.
 A result is "looked elsewhere" when its class is confident but less than the class's
-limit of the map's mass lies inside its regions (vgv_core.attention).
+limit of the map's mass lies inside its regions (vgv_core.attention_guard).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
     vgv-live SOURCE --headless [--record OUT.mp4] [--jsonl OUT.jsonl] [--events DIR] [--duration S] ...
     vgv-live [SOURCE]            (the window; needs PyQt6)
 
-Bad input ends with one line on stderr and exit status 1; never a traceback.
+Every failure is one line on stderr, never a traceback. Exit codes (vgv_core.exits): 0 ran
+to its end with every output written; 1 the source could not be opened; 2 bad input or
+arguments; 3 a part failed while running; 4 an output could not be written; 70 a bug.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--headless", action="store_true", default=None, help="no window: write files, stats on stderr")
     parser.add_argument("--config", help="TOML file with the same settings (flags override it)")
     model = parser.add_argument_group("model")
-    model.add_argument("--model", help="arch name, model spec .json, or 'demo' (default)")
+    model.add_argument("--model", help="arch name, model spec .json, Hugging Face save_pretrained folder, or 'demo' (default)")
     model.add_argument("--checkpoint", help="weights file for --model")
     model.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
     model.add_argument("--threads", type=whole(1, 1024), help="torch CPU threads (default: cores - 1)")
@@ -124,14 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_or_exit_code(argv)
     if isinstance(args, int):
         return args
-    return run_command("vgv-live", lambda: run(config_from_args(args)))
+    return run_command("vgv-live", lambda: run(config_from_args(args), args.config))
 
 
-def run(config: LiveConfig) -> int:
+def run(config: LiveConfig, settings_file: str | None = None) -> int:
     if config.headless:
         from vgv_live.headless import run_headless
 
-        return run_headless(config)
+        return run_headless(config, settings_file=settings_file)
     return run_window(config)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from vgv_core import Explainer, Preprocessor, VideoModel
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.clip_buffer import DeviceClipBuffer
 from vgv_core.explain.methods import validate_methods
 from vgv_core.window_geometry import window_span

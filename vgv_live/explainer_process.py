@@ -23,7 +23,7 @@ import torch
 import torch.multiprocessing
 
 from vgv_core import VideoModel
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.errors import VGVError
 from vgv_core.explain.layer_tap import resolve_layer
 from vgv_core.explain.methods import validate_methods

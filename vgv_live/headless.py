@@ -19,10 +19,11 @@ from typing import TextIO
 import torch
 
 from vgv_core import VideoModel, load_model
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.batching import default_window_batch
 from vgv_core.errors import VideoError
 from vgv_core.exits import EXIT_OK, EXIT_PART_FAILED
+from vgv_core.models.loader import model_files
 from vgv_core.output_paths import Output, check_outputs
 from vgv_core.regions import load_regions
 from vgv_core.shipped import named_regions, shipped_regions_of
@@ -40,17 +41,17 @@ from vgv_live.worker import WorkerOptions
 TICK_S = 0.1
 
 
-def run_headless(config: LiveConfig, log: TextIO | None = None) -> int:
-    """Run ``config`` without a display; return the exit status. VGVError escapes for bad input.
-
-    Stats and messages go to ``log`` (default: stderr at call time).
+def run_headless(config: LiveConfig, log: TextIO | None = None, settings_file: str | None = None) -> int:
+    """Run ``config`` (read from ``settings_file``, if any) without a display; return the exit
+    status. VGVError escapes for bad input. Stats and messages go to ``log`` (default: stderr
+    at call time).
     """
     log = log or sys.stderr
     text = default_source(config.source, config.model)
     if text is None:
         raise VideoError("no SOURCE given: name a camera index, a stream URL or a video file")
     source = parse_source(text)
-    check_live_outputs(config, source)
+    check_live_outputs(config, source, [settings_file] if settings_file else [])
     edge = EdgeOperations(config, log)  # binds --http before the model loads: a port in use fails at once
     with edge:
         code = run_pipeline(config, source, edge, log)
@@ -89,14 +90,14 @@ def run_pipeline(config: LiveConfig, source: Source, edge: EdgeOperations, log: 
     return EXIT_OK
 
 
-def check_live_outputs(config: LiveConfig, source: Source) -> None:
+def check_live_outputs(config: LiveConfig, source: Source, settings_files: list[str]) -> None:
     """Refuse outputs that would overwrite an input or cannot be written, before anything starts."""
     files = [Output(option, Path(path)) for option, path in (("--record", config.record), ("--jsonl", config.jsonl))
              if path]
     folders = [Output(option, Path(path)) for option, path in
                (("--events", config.events), ("--snapshots", config.snapshots)) if path]
-    inputs = [path for path in (config.checkpoint, config.regions and named_regions(config.regions), config.model)
-              if path and Path(path).is_file()]
+    inputs = [path for path in (config.checkpoint, config.regions and named_regions(config.regions), *settings_files)
+              if path and Path(path).is_file()] + model_files(config.model)
     if source.kind == FILE:
         inputs.append(source.target)
     check_outputs(files, inputs, folders)

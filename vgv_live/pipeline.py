@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from vgv_core import VideoModel
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.regions import Regions
 from vgv_core.render import HeatStyle
 from vgv_core.window_geometry import window_span

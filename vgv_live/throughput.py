@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from vgv_core import VideoModel
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.window_geometry import window_span
 from vgv_live.clip_explainer import ClipExplainer
 from vgv_live.pipeline import ring_capacity

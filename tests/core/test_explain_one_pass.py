@@ -3,13 +3,13 @@ is left as it was."""
 
 import pytest
 import torch
-import torch.nn as nn
 
 from vgv_core import load_model
 from vgv_core.errors import ClipError
 from vgv_core.explain import Explainer
 from vgv_core.explain import class_batching
 from vgv_core.explain.class_batching import STRATEGIES
+from model_snapshot import assert_same, snapshot
 
 ALL_GRADIENT_METHODS = ("gradcam", "guided_backprop", "guided_gradcam", "saliency")
 
@@ -109,42 +109,20 @@ def test_several_classes_one_forward_match_separate_runs(net, monkeypatch, strat
             torch.testing.assert_close(batched.raw[method][:, k], theirs, rtol=0, atol=1e-5 * theirs.abs().max())
 
 
-def _snapshot(net: nn.Module):
-    return {
-        "training": [m.training for m in net.modules()],
-        "requires_grad": [p.requires_grad for p in net.parameters()],
-        "inplace": [m.inplace for m in net.modules() if hasattr(m, "inplace")],
-        "hooks": [
-            (len(m._forward_hooks), len(m._forward_pre_hooks), len(m._backward_hooks)) for m in net.modules()
-        ],
-        "instance attributes": [sorted(vars(m)) for m in net.modules()],  # no forward left patched
-        "grads": [p.grad for p in net.parameters()],
-        "state": {k: v.clone() for k, v in net.state_dict().items()},
-    }
-
-
-def _assert_same(before, after):
-    for key in ("training", "requires_grad", "inplace", "hooks", "instance attributes"):
-        assert before[key] == after[key], key
-    assert all(g is None for g in after["grads"])
-    for name, value in before["state"].items():
-        assert torch.equal(value, after["state"][name]), name
-
-
 @pytest.mark.parametrize("arch", ["r3d_18", "x3d_xs"])
 def test_model_untouched_after_explain(arch):
     net = load_model(arch, num_classes=4, device="cpu").net
     net.train()  # a model handed over in training mode stays in training mode
     net.blocks[0].conv.requires_grad_(False) if arch == "x3d_xs" else net.stem[0].requires_grad_(False)
-    before = _snapshot(net)
+    before = snapshot(net)
     size = (4, 160) if arch == "x3d_xs" else (8, 56)
     Explainer(net).explain(torch.randn(2, 3, size[0], size[1], size[1]), methods=ALL_GRADIENT_METHODS)
-    _assert_same(before, _snapshot(net))
+    assert_same(before, snapshot(net))
 
 
 def test_model_untouched_when_explain_raises():
     net = load_model("x3d_xs", num_classes=4, device="cpu").net
-    before = _snapshot(net)
+    before = snapshot(net)
     with pytest.raises(ClipError):
         Explainer(net).explain(torch.randn(1, 3, 2, 160, 160), methods=ALL_GRADIENT_METHODS)
-    _assert_same(before, _snapshot(net))
+    assert_same(before, snapshot(net))

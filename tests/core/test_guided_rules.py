@@ -12,6 +12,7 @@ import pytest
 import torch
 import torch.nn as nn
 from pytorchvideo.layers.swish import Swish
+from transformers import activations
 
 from vgv_core.explain import Explainer
 
@@ -31,6 +32,12 @@ def d_gelu(v):
     return 0.5 * (1 + math.erf(v / math.sqrt(2))) + v * math.exp(-v * v / 2) / math.sqrt(2 * math.pi)
 
 
+def d_gelu_tanh(v):
+    inner = math.sqrt(2 / math.pi) * (v + 0.044715 * v**3)
+    d_inner = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * v**2)
+    return 0.5 * (1 + math.tanh(inner)) + 0.5 * v * (1 - math.tanh(inner) ** 2) * d_inner
+
+
 def d_hardswish(v):
     return 0.0 if v < -3 else 1.0 if v > 3 else (2 * v + 3) / 6
 
@@ -45,6 +52,12 @@ GATES = {
     "gelu": (nn.GELU, d_gelu),
     "hardswish": (nn.Hardswish, d_hardswish),
     "relu_inplace": (lambda: nn.ReLU(inplace=True), d_relu),
+    # transformers' activation modules (ViViT's default is gelu_fast, spelled out in tensor ops)
+    "transformers_gelu": (activations.GELUActivation, d_gelu),
+    "transformers_gelu_tanh": (activations.GELUTanh, d_gelu_tanh),
+    "transformers_gelu_fast": (activations.FastGELUActivation, d_gelu_tanh),
+    "transformers_gelu_new": (activations.NewGELUActivation, d_gelu_tanh),
+    "transformers_silu": (activations.SiLUActivation, d_swish),
 }
 
 
@@ -84,3 +97,13 @@ def test_functional_relu_is_guided_too():
     clip = torch.full((1, 1, 1, 1, 1), -X)  # z = (-0.5, 0.5): only the second unit passes
     e = Explainer(net, target_layer="0").explain(clip, targets=0, methods=("guided_backprop",))
     assert e.raw["guided_backprop"].item() == 0.0  # vanilla would give -(1 * -3) = 3
+
+
+@pytest.mark.parametrize("name", [name for name in GATES if name.startswith("transformers")])
+def test_transformers_gates_keep_their_own_forward_values(name):
+    """The rule changes the backward only: the logits are the module's own, bit for bit."""
+    net = nn.Sequential(nn.Conv3d(3, 8, kernel_size=1), GATES[name][0](), nn.Flatten(), nn.Linear(8 * 2 * 3 * 3, 4))
+    clip = torch.randn(2, 3, 2, 3, 3, generator=torch.Generator().manual_seed(0))
+    e = Explainer(net, target_layer="0", exact=True).explain(clip, methods=("guided_backprop",))
+    with torch.no_grad():
+        assert torch.equal(e.logits, net(clip))

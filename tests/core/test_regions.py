@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.regions import load_regions, parse_regions, save_regions
 from vgv_core.validation import SettingError
 

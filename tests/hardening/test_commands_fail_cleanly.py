@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, leftovers, run
+from hardening_support import REPO, leftovers, run
 from vgv_core.exits import run_command
 
 

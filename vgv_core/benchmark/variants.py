@@ -10,6 +10,8 @@ import torch.nn as nn
 from torch import Tensor
 
 from vgv_core.explain import Explainer
+from vgv_core.explain.attention import reads_attention
+from vgv_core.explain.methods import ATTENTION_METHODS
 
 OUR_METHODS = ("gradcam", "guided_backprop", "guided_gradcam")
 CLASS_COUNT = 5
@@ -68,7 +70,7 @@ def our_variants(net: nn.Module, clip: Tensor, num_classes: int) -> dict[str, Ca
     autocast = Explainer(net, amp="bf16" if clip.device.type == "cpu" else "fp16")
     classes = [c % num_classes for c in range(CLASS_COUNT)]
     per_item = [classes] * clip.shape[0]
-    return {
+    variants = {
         "ours: gradcam+guided_backprop+guided_gradcam": lambda: explainer.explain(clip, methods=OUR_METHODS),
         "ours: same, exact mode": lambda: exact.explain(clip, methods=OUR_METHODS),
         "ours: same, channels_last_3d": lambda: channels_last.explain(channels_last_clip, methods=OUR_METHODS),
@@ -85,6 +87,9 @@ def our_variants(net: nn.Module, clip: Tensor, num_classes: int) -> dict[str, Ca
             clip, targets=per_item, methods=("gradcam",)
         ),
     }
+    if reads_attention(net):  # transformers only
+        variants["ours: attention_rollout"] = lambda: explainer.explain(clip, methods=ATTENTION_METHODS)
+    return variants
 
 
 def peer_variants(net: nn.Module, clip: Tensor, layer: nn.Module) -> dict[str, Callable[[], object]]:

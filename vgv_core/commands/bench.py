@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from vgv_core.atomic_file import write_text_atomically
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.benchmark.report import CaseResult, live_markdown, machine_description, markdown, text_table
 from vgv_core.benchmark.timing import time_round_robin
 from vgv_core.benchmark.variants import bare_variants, compiled_variants, our_variants, peer_variants

@@ -37,6 +37,7 @@ from vgv_core.evaluation.methods import MapMethod, MethodSet
 from vgv_core.evaluation.report import table, write_csv, write_json, write_plot
 from vgv_core.evaluation.sanity import parameter_stages
 from vgv_core.explain.cpu import EXACT_MODE_HELP
+from vgv_core.explain import methods_for
 from vgv_core.explain.methods import METHODS
 from vgv_core.models import VideoModel, load_model
 from vgv_core.option_types import whole
@@ -51,7 +52,8 @@ DEFAULTS = BenchmarkConfig()
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     model = parser.add_argument_group("model")
-    model.add_argument("--model", default="demo", help="registry arch, spec .json, or 'demo' (default)")
+    model.add_argument("--model", default="demo",
+                       help="registry arch, spec .json, a Hugging Face save_pretrained folder, or 'demo' (default)")
     model.add_argument("--checkpoint", metavar="PATH", help="weights to load")
     model.add_argument("--num-classes", type=whole(1), help="replace the classification head")
     model.add_argument("--layer", help="CAM layer, dotted name (default: the spec's)")
@@ -71,7 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--n", type=whole(1), default=200, help="clips to evaluate (default 200)")
     data.add_argument("--seed", type=whole(0), default=0, help="picks the clips, random maps and tie order (default 0)")
     methods = parser.add_argument_group("methods")
-    methods.add_argument("--methods", default="all", help=f"comma list of {', '.join(METHODS)}, or 'all' (default)")
+    methods.add_argument("--methods", default="all",
+                         help=f"comma list of {', '.join(METHODS)}, or 'all' (default: those the model supports)")
     methods.add_argument("--custom", action="append", default=[], metavar="NAME=MODULE:FUNCTION",
                          help="add a method of your own (repeatable)")
     metrics = parser.add_argument_group("metrics")
@@ -123,7 +126,7 @@ def build_benchmark(args: argparse.Namespace) -> tuple[VideoModel, MethodSet, Da
     """The model, methods, clips and settings ``args`` ask for."""
     vm = load_model(args.model, args.num_classes, args.checkpoint, args.device)
     custom = _custom(args.custom) | baseline_methods(args.seed)
-    methods = MethodSet(_engine_methods(args.methods), custom, args.layer, exact=args.exact)
+    methods = MethodSet(_engine_methods(args.methods, vm.net), custom, args.layer, exact=args.exact)
     regions = load_regions(named_regions(args.regions), vm.spec.labels) if args.regions else None
     dataset = open_dataset(args.data, vm.spec, vm.device, args.n, args.seed, regions)
     return vm, methods, dataset, build_config(args, vm.spec.clip_len)
@@ -156,9 +159,9 @@ def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
     return outputs
 
 
-def _engine_methods(text: str) -> tuple[str, ...]:
+def _engine_methods(text: str, net: torch.nn.Module) -> tuple[str, ...]:
     if text == "all":
-        return METHODS
+        return methods_for(net)
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 

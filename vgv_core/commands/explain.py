@@ -33,13 +33,14 @@ from pathlib import Path
 
 import torch
 
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.batching import default_window_batch
 from vgv_core.errors import VGVError, VideoError
 from vgv_core.explain import Explainer
 from vgv_core.explain.cpu import EXACT_MODE_HELP
 from vgv_core.explain.methods import METHODS, validate_methods
 from vgv_core.models import ModelSpec, load_model
+from vgv_core.models.loader import model_files
 from vgv_core.offline.inputs import Video, find_videos
 from vgv_core.offline.job import Options, OutputPaths, Selection, VideoOutcome, explain_video
 from vgv_core.offline.sink import Look
@@ -70,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", "--output_video", metavar="OUT",
                         help="annotated MP4 (a folder for several videos); optional when another output is given")
     model = parser.add_argument_group("model")
-    model.add_argument("--model", default="demo", help="registry arch, spec .json, or 'demo' (default)")
+    model.add_argument("--model", default="demo",
+                       help="registry arch, spec .json, a Hugging Face save_pretrained folder, or 'demo' (default)")
     model.add_argument("--checkpoint", "--weights_path", metavar="PATH", help="weights to load")
     model.add_argument("--num-classes", type=whole(1, 1_000_000), help="replace the classification head")
     model.add_argument("--labels", help="class names: a,b,c or a text file with one per line")
@@ -194,12 +196,8 @@ def output_folders(args: argparse.Namespace, outputs: list[OutputPaths]) -> list
 
 def settings_files(args: argparse.Namespace) -> list[Path]:
     """The run's inputs besides the videos, which no output may overwrite."""
-    spec = Path(args.model)
     named = [args.checkpoint, args.labels, args.regions and named_regions(args.regions)]
-    if spec.is_file():
-        weights = ModelSpec.from_json(spec).weights
-        named += [spec, weights and spec.parent / weights]
-    return [Path(path) for path in named if path]
+    return [Path(path) for path in named if path] + model_files(args.model)
 
 
 def prepare_folders(folders: list[Output]) -> None:

@@ -1,14 +1,21 @@
 """Class-activation-map weightings. All CAM methods share one input: the target layer's
 activations A and the gradient G of the score with respect to them, both (R, C, *S) with
 S the layer's spatial (t, h, w) or (h, w) axes. They differ only in how they weigh A.
+
+A layer with several pathways (SlowFast's last stage outputs [slow, fast]) is one layer
+whose channels are every pathway's: each pathway's channels are weighed on its own grid,
+the weighted sums are brought to the finest grid (the fast pathway's frames) and added, and
+the ReLU comes last, as for one layer (`fused_activation_map`).
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 from torch import Tensor
+
+from vgv_core.pathways import onto_frames_of
 
 EPS = 1e-7
 
@@ -57,3 +64,13 @@ WEIGHTINGS: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
 def class_activation_map(method: str, activations: Tensor, gradients: Tensor) -> Tensor:
     """(R, C, *S) activations and gradients -> (R, *S) map after ReLU."""
     return WEIGHTINGS[method](activations, gradients).clamp(min=0)
+
+
+def fused_activation_map(method: str, pathways: Sequence[tuple[Tensor, Tensor]]) -> Tensor:
+    """(activations, gradients) of each pathway, (R, C_p, t_p, h, w) -> one (R, t, h, w) map
+    after ReLU on the pathway grid with the most frames (module doc)."""
+    if len(pathways) == 1:
+        return class_activation_map(method, *pathways[0])
+    sums = [WEIGHTINGS[method](a, g) for a, g in pathways]
+    size = max((tuple(s.shape[1:]) for s in sums), key=lambda shape: shape[0])
+    return sum(onto_frames_of(s, size) for s in sums).clamp(min=0)

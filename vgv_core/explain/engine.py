@@ -11,6 +11,9 @@ How one pass serves methods that need different backward rules:
   same alone or beside others, bit for bit.
 - K target classes per clip share the one forward; their gradients come from one vmapped
   backward or K backwards over the one graph, by a fixed rule (class_batching.py).
+- The clip may be a two-pathway model's [slow, fast] (model_input.py); maps are per frame of
+  the fast pathway. Transformers' token outputs are reshaped to their grid (tokens.py), and
+  attention rollout reads their attention maps in the true rule's step (attention.py).
 - Speed rules (``exact=False``, the default) change how input gradients are computed on the
   CPU, never a forward value (vgv_core/explain/cpu/); ``exact=True`` runs PyTorch's own
   kernels only.
@@ -29,12 +32,13 @@ import torch.nn as nn
 from torch import Tensor
 
 from vgv_core.errors import ClipError, MethodError
-from vgv_core.explain.cam import class_activation_map
+from vgv_core.explain.attention import ATTENTION_METHOD, AttentionTrace, gradient_rollout, recording_attention
+from vgv_core.explain.cam import fused_activation_map
 from vgv_core.explain.class_batching import ClassGradients
 from vgv_core.explain.cpu import speed_rules
 from vgv_core.explain.function_rules import FunctionRules, ModeNeed
 from vgv_core.explain.guided import GateRule, guided_rules
-from vgv_core.explain.layer_tap import LayerTap, detect_layer, resolve_layer
+from vgv_core.explain.layer_tap import LayerOutput, LayerTap, detect_layer, resolve_layer
 from vgv_core.explain.maps import (
     NORMALIZATIONS,
     UPSAMPLINGS,
@@ -43,10 +47,18 @@ from vgv_core.explain.maps import (
     temporal_rolling_mean,
     upsample_cam,
 )
-from vgv_core.explain.methods import CAM_METHODS, DEFAULT_METHODS, GUIDED_METHODS, validate_methods
+from vgv_core.explain.methods import (
+    ATTENTION_METHODS,
+    CAM_METHODS,
+    DEFAULT_METHODS,
+    GUIDED_METHODS,
+    validate_methods,
+)
+from vgv_core.explain.model_input import Clip, ModelInput
 from vgv_core.explain.model_state import evaluation_mode
 from vgv_core.explain.pass_kind import PassKind
 from vgv_core.explain.targets import Targets, resolve_class_targets
+from vgv_core.explain.tokens import token_grid_of
 
 AMP_DTYPES = {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}
 SHAPE_ERRORS = ("Output size is too small", "Kernel size can't be greater", "smaller than kernel", "must be greater than")
@@ -97,14 +109,18 @@ class PassPlan:
         return "saliency" in self.methods
 
     @property
+    def attention(self) -> bool:
+        return any(m in ATTENTION_METHODS for m in self.methods)
+
+    @property
     def input_gradient(self) -> bool:
         return self.guided or self.saliency
 
     def backward_steps(self) -> list["BackwardStep"]:
         """The backward's steps, true rule first."""
         steps = []
-        if self.cam_methods or self.saliency:
-            steps.append(BackwardStep(guided=False, to_layer=bool(self.cam_methods), to_input=self.saliency))
+        if self.cam_methods or self.saliency or self.attention:
+            steps.append(BackwardStep(False, bool(self.cam_methods), self.saliency, self.attention))
         if self.guided:
             steps.append(BackwardStep(guided=True, to_layer=False, to_input=True))
         return steps
@@ -117,6 +133,16 @@ class BackwardStep:
     guided: bool
     to_layer: bool
     to_input: bool
+    to_attention: bool = False
+
+
+@dataclass
+class PassTaps:
+    """What a pass records on the way forward for its backward: the CAM layer's output, and
+    the attention maps for attention rollout."""
+
+    layer: LayerTap | None
+    attention: AttentionTrace = field(default_factory=AttentionTrace)
 
 
 class Explainer:
@@ -154,56 +180,49 @@ class Explainer:
 
     def explain(
         self,
-        clip: Tensor,
+        clip: Clip,
         targets: Targets = None,
         methods: str | tuple[str, ...] | list[str] = DEFAULT_METHODS,
         normalize_per: str = "clip",
         upsample: str = "trilinear",
     ) -> Explanation:
-        """Explain ``clip`` (B, C, T, H, W), normalised as the model expects. ``upsample``: how
-        layer maps reach the clip's size, "trilinear" (half-pixel) or "spline" (corner-aligned
-        cubic, as pytorch-grad-cam)."""
+        """Explain ``clip`` (B, C, T, H, W), normalised as the model expects, or a two-pathway
+        model's [slow, fast] pathways. ``upsample``: how layer maps reach the clip's size,
+        "trilinear" (half-pixel) or "spline" (corner-aligned cubic, as pytorch-grad-cam)."""
         plan = PassPlan(validate_methods(methods))
         options = MapOptions(normalize_per, upsample)
-        self._check_clip(clip)
-        clip = clip.clone() if clip.is_inference() else clip
+        model_input = ModelInput.of(clip, self._in_channels)
         with torch.enable_grad(), evaluation_mode(self.model) as modules:
             if plan.cam_methods and self._layer is None:
-                self._layer = detect_layer(self.model, clip)
-            return self._explain(clip, targets, plan, options, modules)
-
-    def _check_clip(self, clip: Tensor) -> None:
-        if not isinstance(clip, Tensor):
-            raise ClipError("clip must be a torch.Tensor (B, C, T, H, W); make one with vgv_core.preprocess.Preprocessor")
-        if clip.dim() != 5:
-            hint = "; add the batch axis with clip[None]" if clip.dim() == 4 else ""
-            raise ClipError(f"clip must be 5-D (B, C, T, H, W), got shape {tuple(clip.shape)}{hint}")
-        if not clip.is_floating_point():
-            raise ClipError(f"clip must be a float tensor normalised for the model, got {clip.dtype}")
-        if self._in_channels is not None and clip.shape[1] != self._in_channels:
-            raise ClipError(
-                f"clip has {clip.shape[1]} channels on axis 1 but the model takes {self._in_channels}; "
-                "the layout is (B, C, T, H, W)"
-            )
+                self._layer = detect_layer(self.model, model_input.first_item())
+            return self._explain(model_input, targets, plan, options, modules)
 
     def _explain(
-        self, clip: Tensor, targets: Targets, plan: PassPlan, options: MapOptions, modules: list[nn.Module]
+        self, model_input: ModelInput, targets: Targets, plan: PassPlan, options: MapOptions, modules: list[nn.Module]
     ) -> Explanation:
-        batch = clip.shape[0]
-        leaf = clip.detach().requires_grad_()
+        batch, frames = model_input.batch, model_input.frames
         rule = GateRule()
-        tap = LayerTap(self.model, self._layer[1]) if plan.cam_methods else None
-        kind = PassKind.of(leaf, self.target_layer if tap else None, plan.guided, plan.input_gradient, self.amp)
-        output = self._forward(leaf, tap, plan, rule, kind, clip, modules)
+        grid = token_grid_of(self.model, tuple(frames.shape))
+        taps = PassTaps(LayerTap(self.model, self._layer[1], grid) if plan.cam_methods else None)
+        kind = PassKind.of(
+            model_input.leaves, self.target_layer if taps.layer else None, plan.guided, plan.input_gradient, self.amp
+        )
+        output = self._forward(model_input, taps, plan, rule, kind, modules)
         class_targets, scores, grad_outputs = self._scores(output, targets, batch)
-        grads = self._backward(scores, grad_outputs, plan, rule, kind, tap, leaf)
+        grads = self._backward(scores, grad_outputs, plan, rule, kind, taps, model_input)
         logits = output.detach().float()
-        maps, raw = {}, {}
-        if tap:
-            cams = self._cams(tap, grads["layer"], plan)
-            raw |= {m: cam.unflatten(0, (batch, -1)) for m, cam in cams.items()}
-            size = tuple(clip.shape[2:])
-            maps |= {m: upsample_cam(cam, size, options.upsample).unflatten(0, (batch, -1)) for m, cam in cams.items()}
+        layer_maps = {}
+        if taps.layer:
+            layer_maps |= self._cams(taps.layer, grads["layer"], plan)
+        if plan.attention:
+            readout = self.model.attention_readout
+            layer_maps[ATTENTION_METHOD] = gradient_rollout(taps.attention, grads["attention"], grid, readout, batch)
+        size = tuple(frames.shape[2:])
+        raw = {m: layer_map.unflatten(0, (batch, -1)) for m, layer_map in layer_maps.items()}
+        maps = {
+            m: upsample_cam(layer_map, size, options.upsample).unflatten(0, (batch, -1))
+            for m, layer_map in layer_maps.items()
+        }
         self._gradient_maps(grads, plan, batch, maps, raw)
         keep_k = class_targets is not None and class_targets.shape[1] > 1 or _asks_several(targets)
         shape = (lambda x: x) if keep_k else (lambda x: x[:, 0])
@@ -222,25 +241,27 @@ class Explainer:
 
     def _forward(
         self,
-        leaf: Tensor,
-        tap: LayerTap | None,
+        model_input: ModelInput,
+        taps: PassTaps,
         plan: PassPlan,
         rule: GateRule,
         kind: PassKind,
-        clip: Tensor,
         modules: list[nn.Module],
     ) -> Tensor:
-        with ExitStack() as hooks, self._shape_errors_explained(clip):
-            layer = tap.module if tap is not None else None
-            handlers = dict(hooks.enter_context(self._speed_rules.applied(self.model, leaf, kind, modules, layer)))
-            if tap is not None:
-                hooks.enter_context(tap.attached())
+        argument = model_input.forward_argument()
+        with ExitStack() as hooks, self._shape_errors_explained(model_input.frames):
+            layer = taps.layer.module if taps.layer is not None else None
+            handlers = dict(hooks.enter_context(self._speed_rules.applied(self.model, argument, kind, modules, layer)))
+            if taps.layer is not None:
+                hooks.enter_context(taps.layer.attached())
+            if plan.attention:
+                taps.attention = hooks.enter_context(recording_attention(self.model))
             if plan.guided:
                 handlers |= hooks.enter_context(guided_rules(modules, rule))
             mode = hooks.enter_context(FunctionRules(handlers)) if handlers and self._mode_need.needed(kind) else None
             if self.amp is not None:
-                hooks.enter_context(torch.autocast(leaf.device.type, dtype=AMP_DTYPES[self.amp]))
-            output = self.model(leaf)
+                hooks.enter_context(torch.autocast(kind.device, dtype=AMP_DTYPES[self.amp]))
+            output = self.model(argument)
             if mode is not None:
                 self._mode_need.record(kind, mode)
             return output
@@ -284,20 +305,28 @@ class Explainer:
         plan: PassPlan,
         rule: GateRule,
         kind: PassKind,
-        tap: LayerTap | None,
-        leaf: Tensor,
-    ) -> dict[str, Tensor]:
-        """Gradients by name ("layer", "vanilla" and "guided" input gradients), each (K, B, ...)."""
-        grads = {}
+        taps: PassTaps,
+        model_input: ModelInput,
+    ) -> dict[str, Tensor | list[Tensor]]:
+        """Gradients by name, each (K, B, ...): "layer" (one per pathway) and "attention" (one
+        per record) lists, and the "vanilla" and "guided" gradients of the window's frames."""
+        grads: dict[str, Tensor | list[Tensor]] = {}
         steps = plan.backward_steps()
         for i, step in enumerate(steps):
             rule.guided = step.guided
-            inputs = ([tap.output.tensor] if step.to_layer else []) + ([leaf] if step.to_input else [])
+            wanted = {
+                "layer": [output.tensor for output in taps.layer.outputs] if step.to_layer else [],
+                "attention": taps.attention.tensors() if step.to_attention else [],
+                "guided" if step.guided else "vanilla": list(model_input.leaves) if step.to_input else [],
+            }
+            inputs = [tensor for tensors in wanted.values() for tensor in tensors]
             got = iter(self._gradients(scores, inputs, grad_outputs, kind, retain_graph=i < len(steps) - 1))
-            if step.to_layer:
-                grads["layer"] = next(got)
-            if step.to_input:
-                grads["guided" if step.guided else "vanilla"] = next(got)
+            for name, tensors in wanted.items():
+                if tensors:
+                    grads[name] = [next(got) for _ in tensors]
+        for name in ("vanilla", "guided"):
+            if name in grads:
+                grads[name] = model_input.frame_gradient(grads[name])
         return grads
 
     def _gradients(
@@ -308,15 +337,10 @@ class Explainer:
             return tuple(g[None] for g in grads)
         return self._class_gradients(scores, inputs, grad_outputs, kind, retain_graph)
 
-    def _cams(self, tap: LayerTap, layer_grads: Tensor, plan: PassPlan) -> dict[str, Tensor]:
-        """Each CAM method's layer map, (B*K, t, h, w)."""
-        layer = tap.output
-        per_class = layer_grads.shape[0]
-        activations = layer.to_channels_first(layer.tensor.detach().float())
-        grads = layer.to_channels_first(layer_grads.flatten(0, 1).float())
-        grads = grads.unflatten(0, (per_class, -1)).transpose(0, 1).flatten(0, 1)
-        activations = activations.repeat_interleave(per_class, dim=0)
-        return {method: class_activation_map(method, activations, grads) for method in plan.cam_methods}
+    def _cams(self, tap: LayerTap, layer_grads: list[Tensor], plan: PassPlan) -> dict[str, Tensor]:
+        """Each CAM method's layer map, (B*K, t, h, w), its pathways fused (cam.py)."""
+        pathways = [_cam_inputs(output, grads) for output, grads in zip(tap.outputs, layer_grads)]
+        return {method: fused_activation_map(method, pathways) for method in plan.cam_methods}
 
     def _gradient_maps(self, grads: dict[str, Tensor], plan: PassPlan, batch: int, maps: dict, raw: dict) -> None:
         if plan.saliency:
@@ -332,6 +356,15 @@ class Explainer:
             cam = normalize_maps(maps["gradcam"], "clip")
             raw["guided_gradcam"] = guided * cam[:, :, None]
             maps["guided_gradcam"] = gradient_magnitude(raw["guided_gradcam"].flatten(0, 1)).unflatten(0, (batch, -1))
+
+
+def _cam_inputs(layer: LayerOutput, layer_grads: Tensor) -> tuple[Tensor, Tensor]:
+    """(activations, gradients) of one pathway of the layer, channels first, (B*K, C, *S)."""
+    per_class = layer_grads.shape[0]
+    activations = layer.to_channels_first(layer.tensor.detach().float())
+    grads = layer.to_channels_first(layer_grads.flatten(0, 1).float())
+    grads = grads.unflatten(0, (per_class, -1)).transpose(0, 1).flatten(0, 1)
+    return activations.repeat_interleave(per_class, dim=0), grads
 
 
 def normalize_maps(maps: Tensor, per: str) -> Tensor:

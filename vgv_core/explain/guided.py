@@ -3,14 +3,19 @@
 Rule per activation type (x: the gate's input, g: the gradient arriving at its output):
 - ReLU: pass g where x > 0 and g > 0, i.e. ``(x > 0) * relu(g)`` (Springenberg et al.;
   also what captum's GuidedBackprop computes).
-- Smooth gates (SiLU, pytorchvideo's Swish as used by X3D, GELU, Hardswish): the local
-  derivative times the positive part of g, clamped at 0: ``relu(f'(x) * relu(g))``.
+- Smooth gates (SiLU, pytorchvideo's Swish as used by X3D, GELU, Hardswish, and Hugging
+  Face's GELU and SiLU activation modules): the local derivative times the positive part of
+  g, clamped at 0: ``relu(f'(x) * relu(g))``.
   For ReLU this reduces to the rule above, so all gates share one formula.
 
 How it is applied, without swapping modules (see function_rules.py):
 - gate modules (``nn.ReLU``, ``nn.SiLU``, ``nn.GELU``, ``nn.Hardswish``, in-place or not,
-  and pytorchvideo's ``Swish``, which runs a custom autograd Function) get an
-  instance-level forward for the pass that applies the rule;
+  pytorchvideo's ``Swish``, which runs a custom autograd Function, and transformers'
+  ``GELUActivation``, ``GELUTanh``, ``FastGELUActivation``, ``NewGELUActivation``,
+  ``AccurateGELUActivation`` and ``SiLUActivation``, several of which spell the tanh GELU
+  out in tensor ops) get an instance-level forward for the pass that applies the rule; the
+  value of a transformers gate is its own forward's, the rule that of the GELU (or SiLU)
+  it computes;
 - functional calls (``F.relu``, ``torch.relu``, ``Tensor.relu_``, ``F.silu``, ``F.gelu``,
   ``F.hardswish``) are intercepted by the pass's TorchFunctionMode (`FunctionRules`).
 Both are removed when the context exits, also on error. The rule only changes the
@@ -23,8 +28,10 @@ twice over the one graph, first with the true rule, then with the guided one (`G
 from __future__ import annotations
 
 import functools
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Callable, Iterator
 
 import torch
@@ -82,29 +89,34 @@ def guided_gradient(grad: Tensor, saved: Tensor, gate: Gate) -> Tensor:
 
 class _GuidedGate(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: Tensor, kind: str, rule: GateRule, inplace: bool) -> Tensor:
+    def forward(
+        ctx, x: Tensor, kind: str, rule: GateRule, inplace: bool, native: Callable[[Tensor], Tensor] | None
+    ) -> Tensor:
         gate = GATES[kind]
         if inplace:  # only ReLU: its backward needs the output, which in-place is x itself
             value = x.clamp_(min=0)
             ctx.mark_dirty(x)
         else:
-            value = gate.forward(x)
+            value = (native or gate.forward)(x)
         ctx.save_for_backward(value if gate.saves == "output" else x)
         ctx.gate, ctx.rule = gate, rule
         return value
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None, None]:
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None, None, None]:
         (saved,) = ctx.saved_tensors
         if not ctx.rule.guided:
-            return ctx.gate.backward(grad, saved), None, None, None
-        return guided_gradient(grad, saved, ctx.gate), None, None, None
+            return ctx.gate.backward(grad, saved), None, None, None, None
+        return guided_gradient(grad, saved, ctx.gate), None, None, None, None
 
 
-def _apply_gate(x: Tensor, kind: str, rule: GateRule, inplace: bool) -> Tensor:
+def _apply_gate(
+    x: Tensor, kind: str, rule: GateRule, inplace: bool, native: Callable[[Tensor], Tensor] | None = None
+) -> Tensor:
+    """The gate ``kind`` on x under ``rule``; ``native``: computes the value instead of the gate's own op."""
     if inplace and GATES[kind].saves == "output":
-        return _GuidedGate.apply(x, kind, rule, True)
-    out = _GuidedGate.apply(x, kind, rule, False)
+        return _GuidedGate.apply(x, kind, rule, True, None)
+    out = _GuidedGate.apply(x, kind, rule, False, native)
     return x.copy_(out) if inplace else out
 
 
@@ -136,24 +148,36 @@ class _GateHandler(Handler):
         return _apply_gate(x, kind, self.rule, inplace)
 
 
-def _module_gate(module: nn.Module) -> tuple[str, bool] | None:
-    """(gate kind, in place) of a gate module of a type whose forward is known, else None."""
+@dataclass(frozen=True)
+class ModuleGate:
+    """How a gate module's pass applies the rule: the gate kind, in place or not, and whether
+    its value comes from the module's own forward (a formula of several ops)."""
+
+    kind: str
+    inplace: bool = False
+    native_value: bool = False
+
+
+def _module_gate(module: nn.Module) -> ModuleGate | None:
+    """The gate of a module of a type whose forward is known, else None."""
     kind = {nn.ReLU: "relu", nn.SiLU: "silu", nn.Hardswish: "hardswish"}.get(type(module))
     if kind is not None:
-        return kind, module.inplace
+        return ModuleGate(kind, module.inplace)
     if type(module) is nn.GELU:
-        return ("gelu_tanh" if module.approximate == "tanh" else "gelu"), False
+        return ModuleGate("gelu_tanh" if module.approximate == "tanh" else "gelu")
     if type(module) in _swish_types():  # pytorchvideo's Swish runs a custom autograd Function
-        return "silu", False
-    return None
+        return ModuleGate("silu")
+    kind = _transformers_gates().get(type(module))
+    return ModuleGate(kind, native_value=True) if kind is not None else None
 
 
-def _gate_forward(module: nn.Module, kind: str, inplace: bool, rule: GateRule) -> Callable[[Tensor], Tensor]:
+def _gate_forward(module: nn.Module, gate: ModuleGate, rule: GateRule) -> Callable[[Tensor], Tensor]:
     native = type(module).forward.__get__(module)
+    value = native if gate.native_value else None
 
     def forward(x: Tensor) -> Tensor:
         if x.requires_grad and torch.is_grad_enabled():
-            return _apply_gate(x, kind, rule, inplace)
+            return _apply_gate(x, gate.kind, rule, gate.inplace, value)
         return native(x)
 
     return forward
@@ -168,12 +192,29 @@ def _swish_types() -> tuple[type, ...]:
     return (Swish,)
 
 
+def _transformers_gates() -> dict[type, str]:
+    """transformers' activation modules by the gate each computes; none until transformers is
+    imported (by whoever built the model: importing it here would cost seconds)."""
+    return _gates_in(sys.modules.get("transformers.activations"))
+
+
+@functools.cache
+def _gates_in(activations: ModuleType | None) -> dict[type, str]:
+    if activations is None:
+        return {}
+    names = {
+        "GELUActivation": "gelu", "GELUTanh": "gelu_tanh", "FastGELUActivation": "gelu_tanh",
+        "NewGELUActivation": "gelu_tanh", "AccurateGELUActivation": "gelu_tanh", "SiLUActivation": "silu",
+    }
+    return {getattr(activations, name): kind for name, kind in names.items() if hasattr(activations, name)}
+
+
 @contextmanager
 def guided_rules(modules: list[nn.Module], rule: GateRule) -> Iterator[dict[Callable, Handler]]:
     """Apply the guided rules to every gate the model (whose ``modules`` these are) runs
     inside this context: gate modules through their forward, and the handler for functional
     calls, yielded for the pass's `FunctionRules` mode."""
     gates = {m: _module_gate(m) for m in modules}
-    forwards = {m: _gate_forward(m, *gate, rule) for m, gate in gates.items() if gate is not None}
+    forwards = {m: _gate_forward(m, gate, rule) for m, gate in gates.items() if gate is not None}
     with patched_forwards(forwards):
         yield dict.fromkeys(_GATE_FUNCTIONS, _GateHandler(rule))

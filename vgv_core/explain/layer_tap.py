@@ -11,6 +11,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from vgv_core.errors import ModelError
+from vgv_core.explain.tokens import TokenGrid
 from vgv_core.models.registry import ARCHS, CHANNELS_FIRST, CHANNELS_LAST, TOKENS
 
 
@@ -35,8 +36,9 @@ def resolve_layer(model: nn.Module, target_layer: nn.Module | str | None) -> tup
     return target_layer, named[target_layer]
 
 
-def detect_layer(model: nn.Module, clip: Tensor) -> tuple[str, nn.Module]:
-    """Probe pass: the outermost module that last produced a spatial feature map."""
+def detect_layer(model: nn.Module, model_input: Tensor | list[Tensor]) -> tuple[str, nn.Module]:
+    """Probe pass on ``model_input`` (one clip's forward argument): the outermost module that
+    last produced a spatial feature map."""
     last: list[str] = []
     names = {module: name for name, module in model.named_modules() if name}
 
@@ -48,7 +50,7 @@ def detect_layer(model: nn.Module, clip: Tensor) -> tuple[str, nn.Module]:
     handles = [m.register_forward_hook(hook) for m in names]
     try:
         with torch.no_grad():
-            model(clip[:1])
+            model(model_input)
     finally:
         for handle in handles:
             handle.remove()
@@ -59,18 +61,16 @@ def detect_layer(model: nn.Module, clip: Tensor) -> tuple[str, nn.Module]:
 
 @dataclass
 class LayerOutput:
-    """What the tap saw: the tensor to differentiate against and its layout."""
+    """What the tap saw of one pathway: the tensor to differentiate against and its layout."""
 
     tensor: Tensor
     layout: str
-    grid: tuple[int, int, int] | None = None  # (t, h, w) of token outputs
+    grid: TokenGrid | None = None  # of token outputs
 
     def to_channels_first(self, x: Tensor) -> Tensor:
         """Map the activation (or its gradient, same shape) to (R, C, *S)."""
         if self.layout == TOKENS:
-            t, h, w = self.grid
-            tokens = x[:, -t * h * w:, :]  # drop the class token if present
-            return tokens.reshape(x.shape[0], t, h, w, x.shape[-1]).movedim(-1, 1)
+            return self.grid.to_channels_first(x)
         if x.dim() not in (4, 5):
             raise ModelError(
                 f"the CAM layer outputs shape {tuple(x.shape)}, which has no spatial axes; "
@@ -81,15 +81,19 @@ class LayerOutput:
 
 class LayerTap:
     """Forward hook on the target layer: keeps its output (of the layer's first call in a
-    pass) for the gradients and activations of the CAM methods. The model then goes on with
-    a copy, so that an in-place op after the layer cannot change what the tap holds."""
+    pass) for the gradients and activations of the CAM methods, one `LayerOutput` per
+    pathway (a multipathway stage outputs a list). The model then goes on with a copy, so
+    that an in-place op after the layer cannot change what the tap holds. ``token_grid``:
+    the model's own token layout (`token_grid_of`), for transformers whose blocks output
+    bare tokens."""
 
-    def __init__(self, model: nn.Module, module: nn.Module) -> None:
+    def __init__(self, model: nn.Module, module: nn.Module, token_grid: TokenGrid | None = None) -> None:
         spec = getattr(model, "vgv_spec", None)
         info = ARCHS.get(spec.arch) if spec is not None else None
         self.arch_layout = info.layout if info is not None else CHANNELS_FIRST
         self.module = module
-        self.output: LayerOutput | None = None
+        self.token_grid = token_grid
+        self.outputs: list[LayerOutput] = []
 
     @contextmanager
     def attached(self) -> Iterator["LayerTap"]:
@@ -100,9 +104,20 @@ class LayerTap:
             handle.remove()
 
     def _hook(self, module: nn.Module, inputs: tuple, output: object) -> object:
-        if self.output is not None:
+        if self.outputs:
             return None  # a module reused in one pass: keep its first call
-        tensor, grid = (output[0], tuple(output[1])) if isinstance(output, tuple) else (output, None)
-        self.output = LayerOutput(tensor, TOKENS if grid is not None else self.arch_layout, grid)
+        if isinstance(output, list):
+            self.outputs = [LayerOutput(tensor, self.arch_layout) for tensor in output]
+            return [tensor.clone() for tensor in output]
+        tensor = output[0] if isinstance(output, tuple) else output
+        grid = _grid_beside(output) or (self.token_grid if tensor.dim() == 3 else None)  # e.g. a patch embedding's conv is 5-D
+        self.outputs = [LayerOutput(tensor, TOKENS if grid is not None else self.arch_layout, grid)]
         copy = tensor.clone()
         return (copy, *output[1:]) if isinstance(output, tuple) else copy
+
+
+def _grid_beside(output: object) -> TokenGrid | None:
+    """The (t, h, w) that torchvision's MViT blocks return beside their tokens."""
+    if isinstance(output, tuple) and len(output) == 2 and isinstance(output[1], (list, tuple)) and len(output[1]) == 3:
+        return TokenGrid(tuple(int(n) for n in output[1]))
+    return None

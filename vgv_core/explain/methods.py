@@ -7,7 +7,8 @@ from vgv_core.errors import MethodError
 CAM_METHODS = ("gradcam", "gradcam++", "hirescam", "layercam", "xgradcam")
 GUIDED_METHODS = ("guided_backprop", "guided_gradcam")
 INPUT_GRADIENT_METHODS = ("saliency",)
-METHODS = CAM_METHODS + GUIDED_METHODS + INPUT_GRADIENT_METHODS
+ATTENTION_METHODS = ("attention_rollout",)  # transformers only (vgv_core.explain.attention)
+METHODS = CAM_METHODS + GUIDED_METHODS + INPUT_GRADIENT_METHODS + ATTENTION_METHODS
 DEFAULT_METHODS = ("gradcam", "guided_backprop", "guided_gradcam")
 
 

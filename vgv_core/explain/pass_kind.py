@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 from torch import Tensor
@@ -16,7 +17,7 @@ class PassKind:
 
     device: str
     dtype: torch.dtype
-    shape: tuple[int, ...]  # of the model's input
+    shape: tuple  # of the model's input: its shape, or each pathway's
     layer: str | None  # the CAM layer, where the pass taps one
     guided: bool
     input_gradient: bool
@@ -24,8 +25,16 @@ class PassKind:
 
     @classmethod
     def of(
-        cls, model_input: Tensor, layer: str | None, guided: bool, input_gradient: bool, amp: str | None
+        cls,
+        model_input: Tensor | Sequence[Tensor],
+        layer: str | None,
+        guided: bool,
+        input_gradient: bool,
+        amp: str | None,
     ) -> "PassKind":
-        return cls(
-            model_input.device.type, model_input.dtype, tuple(model_input.shape), layer, guided, input_gradient, amp
-        )
+        """The kind of a pass on ``model_input``: a clip, or one tensor per pathway."""
+        if isinstance(model_input, Tensor):
+            first, shape = model_input, tuple(model_input.shape)
+        else:
+            first, shape = model_input[0], tuple(tuple(x.shape) for x in model_input)
+        return cls(first.device.type, first.dtype, shape, layer, guided, input_gradient, amp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Sequence
 
 import torch
 import torch.nn as nn
@@ -55,17 +56,13 @@ def load_checkpoint(net: nn.Module, path: str | Path) -> None:
     """Load weights strictly; any mismatch is reported by key and shape."""
     state = read_state_dict(path)
     expected = net.state_dict()
-    problems = [
-        f"{key}: checkpoint {tuple(state[key].shape)} vs model {tuple(param.shape)}"
-        for key, param in expected.items()
+    mismatched = [
+        (key, state[key].shape, param.shape) for key, param in expected.items()
         if key in state and state[key].shape != param.shape
     ]
     missing = [key for key in expected if key not in state]
     unexpected = [key for key in state if key not in expected]
-    if missing:
-        problems.append(f"missing keys {_preview(missing)}")
-    if unexpected:
-        problems.append(f"unexpected keys {_preview(unexpected)}")
+    problems = misfits(mismatched, missing, unexpected)
     if problems:
         raise CheckpointError(f"checkpoint {path} does not fit the model: " + "; ".join(problems))
     broken = [key for key, value in state.items() if value.is_floating_point() and not torch.isfinite(value).all()]
@@ -75,6 +72,19 @@ def load_checkpoint(net: nn.Module, path: str | Path) -> None:
     net.load_state_dict(state, strict=True)
 
 
-def _preview(keys: list[str], limit: int = 5) -> str:
+def misfits(
+    mismatched: Sequence[tuple[str, Sequence[int], Sequence[int]]], missing: Sequence[str], unexpected: Sequence[str] = ()
+) -> list[str]:
+    """What keeps weights from loading: each (key, checkpoint shape, model shape), then the
+    missing and unexpected keys."""
+    problems = [f"{key}: checkpoint {tuple(saved)} vs model {tuple(model)}" for key, saved, model in mismatched]
+    if missing:
+        problems.append(f"missing keys {_preview(missing)}")
+    if unexpected:
+        problems.append(f"unexpected keys {_preview(unexpected)}")
+    return problems
+
+
+def _preview(keys: Sequence[str], limit: int = 5) -> str:
     shown = ", ".join(keys[:limit])
     return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")

@@ -8,12 +8,13 @@ from typing import Callable
 import torch.nn as nn
 
 from vgv_core.errors import ModelError
+from vgv_core.models.slowfast import build_slowfast_r50
 from vgv_core.models.spec import KINETICS_MEAN, KINETICS_STD
 
-# Layouts of a target layer's output, see vgv_core.explain.layer_output.
-CHANNELS_FIRST = "channels_first"  # (B, C, t, h, w) or (B, C, h, w)
+# Layouts of a target layer's output, see vgv_core.explain.layer_tap.
+CHANNELS_FIRST = "channels_first"  # (B, C, t, h, w) or (B, C, h, w); a list of them: one per pathway
 CHANNELS_LAST = "channels_last"  # (B, t, h, w, C)
-TOKENS = "tokens"  # tuple (x (B, 1 + t*h*w, C), (t, h, w)), class token first
+TOKENS = "tokens"  # (B, class tokens + t*h*w, C): torchvision's MViT returns (x, (t, h, w))
 
 TORCHVISION_MEAN = (0.43216, 0.394666, 0.37645)
 TORCHVISION_STD = (0.22803, 0.22145, 0.216989)
@@ -30,6 +31,7 @@ class ArchInfo:
     target_layer: str
     head_layer: str
     layout: str = CHANNELS_FIRST
+    frame_stride: int = 1
     mean: tuple[float, float, float] = KINETICS_MEAN
     std: tuple[float, float, float] = KINETICS_STD
 
@@ -88,6 +90,8 @@ ARCHS: dict[str, ArchInfo] = {
         _torchvision("swin3d_t"), 16, 224, 256, "norm", "head", layout=CHANNELS_LAST,
         mean=IMAGENET_MEAN, std=IMAGENET_STD,
     ),
+    # The last stage outputs both pathways, [slow, fast]: CAM weighs each and fuses them per frame.
+    "slowfast_r50": ArchInfo(build_slowfast_r50, 32, 224, 256, "blocks.4", "blocks.6.proj", frame_stride=2),
 }
 
 

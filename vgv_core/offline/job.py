@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from vgv_core.atomic_file import remove_stale_temporaries
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.errors import VGVError, VideoError
 from vgv_core.offline.outputs import CsvWriter, GifWriter, NpzWriter, OutputSet, SummaryWriter
 from vgv_core.offline.pipeline import run_pipeline
@@ -76,7 +76,7 @@ class Options:
     gif_width: int | None = None
     pipelined: bool = True
     quiet: bool = False
-    guard: AttentionGuard | None = None  # the attention guard's regions (vgv_core.attention)
+    guard: AttentionGuard | None = None  # the attention guard's regions (vgv_core.attention_guard)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.offline.outputs import CsvWriter, FrameAttention, GifWriter, NpzWriter, SummaryWriter
 from vgv_core.offline.window_explainer import FrameResult
 from vgv_core.preprocess import Preprocessor

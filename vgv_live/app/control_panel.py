@@ -56,17 +56,23 @@ class ControlPanel(QWidget):
         QVBoxLayout(events).addWidget(self.thresholds)
         layout.addWidget(events, stretch=1)
 
-    def set_model(self, labels: tuple[str, ...], layers: tuple[str, ...], default_layer: str | None) -> None:
-        """Fill the choices that depend on the model, without emitting changes."""
-        for combo, items in ((self.target, (TOP_1, *labels)), (self.layer, layers)):
+    def set_model(
+        self, labels: tuple[str, ...], layers: tuple[str, ...], default_layer: str | None,
+        methods: tuple[str, ...] = METHODS,
+    ) -> None:
+        """Fill the choices that depend on the model, without emitting changes (the method
+        chosen stays, where the model supports it)."""
+        method = self.method.currentText()
+        for combo, items in ((self.target, (TOP_1, *labels)), (self.layer, layers), (self.method, methods)):
             combo.blockSignals(True)
             combo.clear()
             combo.addItems(items)
             combo.blockSignals(False)
-        if default_layer in layers:
-            self.layer.blockSignals(True)
-            self.layer.setCurrentText(default_layer)
-            self.layer.blockSignals(False)
+        for combo, choice in ((self.layer, default_layer), (self.method, method)):
+            if combo.findText(choice or "") >= 0:
+                combo.blockSignals(True)
+                combo.setCurrentText(choice)
+                combo.blockSignals(False)
 
     def style(self) -> HeatStyle:
         """How the heatmap is drawn, as chosen."""

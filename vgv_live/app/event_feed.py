@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_live.result import Result
 from vgv_live.sinks import AnnotatedFrame, EventRecorder, Sink, ThresholdTrigger
 from vgv_live.sinks.events import EventStart, LookedElsewhereTrigger

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vgv_core import VideoModel
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.models.registry import is_shipped
 from vgv_core.regions import Regions, load_regions
 from vgv_core.shipped import named_regions, shipped_regions_of

@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from vgv_core import Explainer, VideoModel
-from vgv_core.attention import AttentionGuard
+from vgv_core.attention_guard import AttentionGuard
 from vgv_core.errors import VGVError
 from vgv_core.explain.methods import validate_methods
 from vgv_live.clip_explainer import ClipExplanation, ClipExplainer

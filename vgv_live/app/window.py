@@ -20,6 +20,7 @@ from PyQt6.QtGui import QAction, QDesktopServices, QKeySequence
 from PyQt6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from vgv_core.errors import VGVError
+from vgv_core.explain import methods_for
 from vgv_core.regions import Regions, load_regions, save_regions
 from vgv_live.app.attention_plot import AttentionPlot
 from vgv_live.app.caption import caption
@@ -273,7 +274,7 @@ class MainWindow(QMainWindow):
     def _show_model(self, session: Session) -> None:
         """The choices and plots that depend on the model: target, layer, classes, thresholds."""
         labels = session.labels
-        self.panel.set_model(labels, session.layers, session.explainer.layer)
+        self.panel.set_model(labels, session.layers, session.explainer.layer, methods_for(session.model.net))
         self.panel.target.blockSignals(True)
         self.panel.target.setCurrentText(session.config.target or TOP_1)
         self.panel.target.blockSignals(False)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
 from vgv_core.atomic_file import write_image_atomically, write_text_atomically
-from vgv_core.attention import DEFAULT_CONFIDENT, AttentionGuard
+from vgv_core.attention_guard import DEFAULT_CONFIDENT, AttentionGuard
 from vgv_core.errors import VideoError
 from vgv_core.json_text import json_text
 from vgv_core.video_writer import AtomicVideoWriter

@@ -16,7 +16,7 @@ with AVX-512 and with AVX2 kernels (README; `python -m vgv_core.benchmark.deviat
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, contextmanager
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator, Protocol, Union
 
 import torch
 import torch.nn as nn
@@ -30,6 +30,7 @@ from vgv_core.explain.pass_kind import PassKind
 from vgv_core.explain.torch_internals import patched_forwards
 
 Handlers = dict[Callable, Handler]
+ModelArgument = Union[Tensor, list[Tensor]]  # what the model's forward takes: a clip, or one tensor per pathway
 # Fast mode's raw maps lie within this share of exact mode's peak |value| ...
 FAST_MODE_MAX_DEVIATION = 1e-4
 # ... and correlate with exact mode's at least this well.
@@ -42,7 +43,7 @@ EXACT_MODE_HELP = (
 
 class SpeedRules(Protocol):
     def applied(
-        self, model: nn.Module, model_input: Tensor, kind: PassKind, modules: list[nn.Module], layer: nn.Module | None
+        self, model: nn.Module, model_input: ModelArgument, kind: PassKind, modules: list[nn.Module], layer: nn.Module | None
     ) -> AbstractContextManager[Handlers]:
         """A context for one forward pass of ``model`` on ``model_input``; yields the handlers
         of functional torch calls for the pass's `FunctionRules` mode."""
@@ -70,7 +71,7 @@ class CpuSpeedRules:
 
     @contextmanager
     def applied(
-        self, model: nn.Module, model_input: Tensor, kind: PassKind, modules: list[nn.Module], layer: nn.Module | None
+        self, model: nn.Module, model_input: ModelArgument, kind: PassKind, modules: list[nn.Module], layer: nn.Module | None
     ) -> Iterator[Handlers]:
         if not _worth_it(kind):
             yield {}

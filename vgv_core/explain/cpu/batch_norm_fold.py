@@ -124,15 +124,18 @@ class FoldProbe:
         return pairs
 
 
-def learn_pairs(model: nn.Module, model_input: Tensor, candidates: list[nn.Module]) -> dict[nn.Module, nn.Module]:
+def learn_pairs(
+    model: nn.Module, model_input: Tensor | list[Tensor], candidates: list[nn.Module]
+) -> dict[nn.Module, nn.Module]:
     """{convolution: batch norm} pairs among ``candidates`` that ``model`` may fold, from one
-    plain forward of ``model_input`` (none, and no forward, without candidate batch norms;
-    none when the model's output is not one tensor)."""
+    plain forward of ``model_input`` (a clip, or a list of pathways; none, and no forward,
+    without candidate batch norms; none when the model's output is not one tensor)."""
     probe = FoldProbe(candidates)
     if not probe.norms or not probe.convolutions:
         return {}
+    leaves = [x.detach().requires_grad_() for x in ([model_input] if isinstance(model_input, Tensor) else model_input)]
     with probe.attached(), torch.enable_grad():
-        output = model(model_input.detach().requires_grad_())
+        output = model(leaves[0] if isinstance(model_input, Tensor) else leaves)
     return probe.pairs(output) if isinstance(output, Tensor) else {}
 
 
@@ -184,7 +187,12 @@ class BatchNormFolds:
         self._weights = WeakIdKeyDictionary()  # conv -> (states, weight)
 
     def pairs(
-        self, kind: PassKind, model: nn.Module, model_input: Tensor, modules: list[nn.Module], layer: nn.Module | None
+        self,
+        kind: PassKind,
+        model: nn.Module,
+        model_input: Tensor | list[Tensor],
+        modules: list[nn.Module],
+        layer: nn.Module | None,
     ) -> dict[nn.Module, nn.Module]:
         """The pairs to fold in a pass of this kind; the first call for it runs the learning
         forward (`learn_pairs`)."""
