@@ -96,7 +96,8 @@ def check_live_outputs(config: LiveConfig, source: Source, settings_files: list[
              if path]
     folders = [Output(option, Path(path)) for option, path in
                (("--events", config.events), ("--snapshots", config.snapshots)) if path]
-    inputs = [path for path in (config.checkpoint, config.regions and named_regions(config.regions), *settings_files)
+    inputs = [path for path in (config.checkpoint, config.regions and named_regions(config.regions), config.mqtt_ca,
+                                *settings_files)
               if path and Path(path).is_file()] + model_files(config.model)
     if source.kind == FILE:
         inputs.append(source.target)

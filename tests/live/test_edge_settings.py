@@ -99,3 +99,18 @@ def test_a_port_in_use_is_one_line_before_the_model_loads(two_second_video, caps
         port = taken.getsockname()[1]
         assert main([str(two_second_video), "--headless", "--model", "no_such_arch", "--http", f"127.0.0.1:{port}"]) == 2
     assert f"--http 127.0.0.1:{port}: cannot listen there" in one_error_line(capsys)
+
+
+def test_an_output_may_not_overwrite_the_brokers_ca(two_second_video, tmp_path, capsys):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert main([str(two_second_video), "--headless", "--mqtt", "mqtts://127.0.0.1", "--mqtt-ca", str(ca),
+                 "--jsonl", str(ca)]) == 2
+    assert f"--jsonl {ca}" in one_error_line(capsys) and ca.read_text() == "-----BEGIN CERTIFICATE-----\n"
+
+
+def test_a_ca_file_that_is_no_certificate_is_one_line(two_second_video, tmp_path, capsys):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not a certificate\n")
+    assert main([str(two_second_video), "--headless", "--mqtt", "mqtts://127.0.0.1", "--mqtt-ca", str(ca)]) == 2
+    assert f"--mqtt-ca {ca}: cannot use it" in one_error_line(capsys)
