@@ -34,18 +34,21 @@ class Mosquitto:
     """A broker on 127.0.0.1 on a free port; stop() and start() again keep the port and its store
     (persistence: a subscriber's session and retained messages survive a restart)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, secured: tuple[Path, Path, Path] | None = None) -> None:
+        """``secured``: (certificate, key, password file): TLS and a login, no anonymous clients."""
         self.folder = folder
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         self.config = folder / "mosquitto.conf"
-        self.config.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-            f"persistence_location {folder}/\nlog_dest none\nuser root\n")
+        self.tls = secured is not None
+        access = (f"certfile {secured[0]}\nkeyfile {secured[1]}\npassword_file {secured[2]}\nallow_anonymous false\n"
+                  if secured else "allow_anonymous true\n")
+        self.config.write_text(f"listener {self.port} 127.0.0.1\n{access}persistence true\n"
+                               f"persistence_location {folder}/\nlog_dest none\nuser root\n")
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     def start(self) -> "Mosquitto":
         program = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -84,7 +87,8 @@ class Message:
 class Subscriber:
     """A paho client that keeps its session (QoS 1) across broker restarts and records every message."""
 
-    def __init__(self, broker: Mosquitto, topic: str = "vgv/#", persistent: bool = True) -> None:
+    def __init__(self, broker: Mosquitto, topic: str = "vgv/#", persistent: bool = True,
+                 login: tuple[str, str] | None = None, ca: Path | None = None) -> None:
         from paho.mqtt.client import Client
         from paho.mqtt.enums import CallbackAPIVersion
 
@@ -92,6 +96,10 @@ class Subscriber:
         self._lock = threading.Lock()
         self._client = Client(CallbackAPIVersion.VERSION2, client_id=f"test-sub-{free_port()}",
                               clean_session=not persistent)
+        if login:
+            self._client.username_pw_set(*login)
+        if ca:
+            self._client.tls_set(ca_certs=str(ca))
         self._client.reconnect_delay_set(1, 1)
         self._client.on_connect = lambda client, *args: client.subscribe(topic, qos=1)
         self._client.on_message = self._received
@@ -129,3 +137,13 @@ def get(url: str, headers: dict | None = None, timeout: float = 10.0) -> tuple[i
             return response.status, response.read(), dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, error.read(), dict(error.headers)
+
+
+def secured_broker_files(folder: Path, user: str, password: str) -> tuple[Path, Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (it is its own CA), its key, and a password file."""
+    certificate, key, passwords = folder / "broker.pem", folder / "broker.key", folder / "passwd"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(certificate)],
+                   check=True, capture_output=True)
+    subprocess.run(["mosquitto_passwd", "-c", "-b", str(passwords), user, password], check=True, capture_output=True)
+    return certificate, key, passwords

@@ -139,3 +139,28 @@ def test_the_link_buffers_while_the_broker_is_away_and_drops_the_oldest(mosquitt
     assert [m.json()["number"] for m in subscriber.on("site/bay1/cam0/events")] == [5, 6, 7]
     assert link.info()["dropped"] == 5 and link.info()["queued"] == 0
     subscriber.close()
+
+
+def test_mqtts_with_a_login_from_the_environment(tmp_path, two_second_video, tiny_model_spec):
+    from edge_support import Mosquitto, secured_broker_files
+
+    certificate, key, passwords = secured_broker_files(tmp_path, "bay", "s3cret-pass")
+    broker = Mosquitto(tmp_path, secured=(certificate, key, passwords)).start()
+    try:
+        subscriber = Subscriber(broker, login=("bay", "s3cret-pass"), ca=certificate)
+        command = [sys.executable, "-m", "vgv_live", str(two_second_video), "--headless", "--model",
+                   str(tiny_model_spec), "--mqtt", broker.url, "--mqtt-ca", str(certificate)]
+        login = {"VGV_MQTT_USER": "bay", "VGV_MQTT_PASSWORD": "s3cret-pass"}
+        done = subprocess.run(command, capture_output=True, text=True, env=dict(cli_env(), **login), cwd=REPO,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert f"vgv-live: mqtt: connected to {broker.url}" in done.stderr
+        subscriber.wait_for(lambda m: m.topic == "vgv/cam0/status" and m.json()["state"] == "ended", 10)
+        subscriber.close()
+        refused = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=120,
+                                 env=dict(cli_env(), VGV_MQTT_USER="bay", VGV_MQTT_PASSWORD="wrong"))
+        assert refused.returncode == 0, refused.stderr  # the run goes on without the broker
+        assert f"the broker {broker.url} refused the connection: Not authorized; retrying" in refused.stderr
+        assert "s3cret-pass" not in done.stderr + refused.stderr and "wrong" not in refused.stderr
+    finally:
+        broker.stop()

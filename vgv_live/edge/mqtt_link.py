@@ -178,7 +178,7 @@ class MqttLink:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            self._say(f"the broker {self.address.url} refused the connection: {reason_code}")
+            self._say_once_down(f"the broker {self.address.url} refused the connection: {reason_code}; retrying")
             return
         with self._cond:
             self._connected = True
@@ -196,10 +196,14 @@ class MqttLink:
             self._say(f"lost {self.address.url} ({reason_code}); keeping up to {self.buffer} events until it is back")
 
     def _on_connect_fail(self, client, userdata) -> None:
+        self._say_once_down(f"cannot reach {self.address.url}; retrying, keeping up to {self.buffer} events")
+
+    def _say_once_down(self, text: str) -> None:
+        """Say why there is no connection once, not at every retry."""
         with self._cond:
             first, self._down_reported = not self._down_reported, True
         if first:
-            self._say(f"cannot reach {self.address.url}; retrying, keeping up to {self.buffer} events")
+            self._say(text)
 
     def _say(self, text: str) -> None:
         if self.log is not None:
