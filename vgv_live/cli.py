@@ -20,6 +20,7 @@ from vgv_core.render.blend import DEFAULT_ALPHA, DEFAULT_COLORMAP
 from vgv_core.version import package_version
 from vgv_core.option_types import real, whole
 from vgv_live.config import MAX_RING_FRAMES, MAX_SECONDS, ConfigError, LiveConfig, load_toml, merge
+from vgv_live.edge.secrets import SECRET_FLAGS, not_on_command_line, secrets_from_environment
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,11 +66,35 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--snapshots", help="folder for periodic annotated stills")
     out.add_argument("--snapshot-every", type=real(0, MAX_SECONDS, low_open=True), help="seconds between stills (default 10)")
     out.add_argument("--stats-every", type=real(0, MAX_SECONDS, low_open=True), help="seconds between stats lines (default 5)")
+    add_edge_options(parser)
     look = parser.add_argument_group("pictures (window and outputs)")
     look.add_argument("--alpha", type=real(0, 1), help=f"heatmap opacity of the hot parts, or everywhere with --blend uniform (default {DEFAULT_ALPHA})")
     look.add_argument("--colormap", help=f"heatmap colours: {', '.join(COLORMAPS)} (default {DEFAULT_COLORMAP})")
     look.add_argument("--blend", choices=BLENDS, help="heat: the heat sets the opacity (default); uniform: one opacity")
     return parser
+
+
+def add_edge_options(parser: argparse.ArgumentParser) -> None:
+    edge = parser.add_argument_group("edge operations (headless; secrets only from --config or the environment)")
+    edge.add_argument("--mqtt", metavar="URL", help="publish events, status and stats to mqtt://HOST:PORT (or mqtts://)")
+    edge.add_argument("--mqtt-prefix", metavar="PREFIX", help="first topic level(s) (default vgv)")
+    edge.add_argument("--mqtt-buffer", type=whole(1, 1_000_000), metavar="N",
+                      help="events kept while the broker is away, oldest dropped first (default 1000)")
+    edge.add_argument("--mqtt-ca", metavar="FILE", help="mqtts: CA certificate of the broker")
+    edge.add_argument("--http", metavar="HOST:PORT",
+                      help="serve /metrics, /api/stats, /api/events and /cameras/cam0/stream.mjpg (e.g. 127.0.0.1:8080)")
+    edge.add_argument("--stream-fps", type=real(0, 60, low_open=True), help="frame rate cap of the live view (default 10)")
+    edge.add_argument("--keep-days", type=real(0, 100 * 365, low_open=True), help="events folder: delete events older than D days")
+    edge.add_argument("--keep-gb", type=real(0, 1e6, low_open=True), help="events folder: keep at most G GB, oldest deleted first")
+    for flag in SECRET_FLAGS:
+        edge.add_argument(flag, action=RefuseSecret, help=argparse.SUPPRESS)
+
+
+class RefuseSecret(argparse.Action):
+    """A secret given as a flag: one line that says where it belongs, exit 2."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        parser.error(not_on_command_line(option_string))
 
 
 def parse_thresholds(items: list[str] | None) -> dict[str, float] | None:
@@ -88,9 +113,10 @@ def parse_thresholds(items: list[str] | None) -> dict[str, float] | None:
 
 
 def config_from_args(args: argparse.Namespace) -> LiveConfig:
-    flags = {key: value for key, value in vars(args).items() if key not in ("config", "threshold")}
+    flags = {key: value for key, value in vars(args).items()
+             if key not in ("config", "threshold", *(flag[2:].replace("-", "_") for flag in SECRET_FLAGS))}
     flags["thresholds"] = parse_thresholds(args.threshold)
-    return merge(load_toml(args.config) if args.config else {}, flags)
+    return merge({**(load_toml(args.config) if args.config else {}), **secrets_from_environment()}, flags)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,9 @@ line. The TOML file uses the long flag names with underscores as keys, plus a
     pre_roll = 2.0
     [thresholds]
     left_blinker = 0.6
+
+Secrets (``mqtt_user``, ``mqtt_password``, ``http_token``) are read from the file or the
+environment only, never from flags (vgv_live.edge.secrets).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from vgv_core.errors import VGVError
 from vgv_core.render.blend import DEFAULT_ALPHA, DEFAULT_COLORMAP, HEAT, HeatStyle
 from vgv_core.settings_keys import check_known_keys, read_settings_file
 from vgv_core.validation import boolean, integer, mapping, number, optional, path_name, text
+from vgv_live.edge.addresses import http_address, mqtt_address, topic_prefix
+from vgv_live.edge.secrets import token
+from vgv_live.edge.settings import check_edge_settings
 
 
 class ConfigError(VGVError, ValueError):
@@ -67,12 +73,25 @@ class LiveConfig:
     alpha: float = DEFAULT_ALPHA
     colormap: str = DEFAULT_COLORMAP
     blend: str = HEAT
+    # edge operations (headless, vgv_live.edge); secrets are kept out of repr()
+    mqtt: str | None = None  # mqtt://HOST:PORT or mqtts://HOST:PORT
+    mqtt_prefix: str = "vgv"
+    mqtt_user: str | None = field(default=None, repr=False)
+    mqtt_password: str | None = field(default=None, repr=False)
+    mqtt_ca: str | None = None  # mqtts: the CA file of a broker with a private certificate
+    mqtt_buffer: int = 1000  # events kept while the broker is away; the oldest go first
+    http: str | None = None  # HOST:PORT of the metrics, API and live view server
+    http_token: str | None = field(default=None, repr=False)
+    stream_fps: float = 10.0  # the MJPEG live view's frame rate cap
+    keep_days: float | None = None  # events folder retention: the age of the oldest event kept
+    keep_gb: float | None = None  # events folder retention: its size
 
     def __post_init__(self) -> None:
         try:
             for name, check in FIELD_CHECKS.items():
                 check(getattr(self, name), name)
             self.style
+            check_edge_settings(self)
         except VGVError as exc:
             raise ConfigError(f"invalid settings: {exc}") from None
         if self.thresholds and not self.events:
@@ -143,6 +162,17 @@ FIELD_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "alpha": lambda v, n: number(v, n, 0, 1),
     "colormap": text,
     "blend": text,
+    "mqtt": lambda v, n: optional(mqtt_address, v, n),
+    "mqtt_prefix": topic_prefix,
+    "mqtt_user": lambda v, n: optional(text, v, n),
+    "mqtt_password": lambda v, n: optional(text, v, n),
+    "mqtt_ca": lambda v, n: optional(_path, v, n),
+    "mqtt_buffer": lambda v, n: integer(v, n, 1, 1_000_000),
+    "http": lambda v, n: optional(http_address, v, n),
+    "http_token": lambda v, n: optional(token, v, n),
+    "stream_fps": lambda v, n: number(v, n, 0, 60, low_open=True),
+    "keep_days": lambda v, n: optional(number, v, n, 0, 100 * 365, low_open=True),
+    "keep_gb": lambda v, n: optional(number, v, n, 0, 1e6, low_open=True),
 }
 
 

@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -29,6 +30,8 @@ from vgv_core.shipped import named_regions, shipped_regions_of
 from vgv_live.capture import CaptureOptions
 from vgv_live.producer import ERROR, RUNNING
 from vgv_live.config import LiveConfig
+from vgv_live.edge.addresses import DEFAULT_CAMERA as CAMERA
+from vgv_live.edge.operations import EdgeOperations
 from vgv_live.pipeline import LivePipeline
 from vgv_live.sinks import EventRecorder, JsonlWriter, Recorder, Sink, Snapshotter, ThresholdTrigger
 from vgv_live.sinks.events import LOOKED_ELSEWHERE, LookedElsewhereTrigger, Trigger
@@ -50,16 +53,28 @@ def run_headless(config: LiveConfig, log: TextIO | None = None, settings_file: s
         raise VideoError("no SOURCE given: name a camera index, a stream URL or a video file")
     source = parse_source(text)
     check_live_outputs(config, source, [settings_file] if settings_file else [])
+    edge = EdgeOperations(config, log)  # binds --http before the model loads: a port in use fails at once
+    with edge:
+        code = run_pipeline(config, source, edge, log)
+    if edge.summary():
+        print(f"vgv-live: {edge.summary()}", file=log, flush=True)
+    return code
+
+
+def run_pipeline(config: LiveConfig, source: Source, edge: EdgeOperations, log: TextIO) -> int:
+    """Load the model, run the pipeline of ``source`` until done; the exit status."""
     model = in_passing_thread(load_model, config.model, checkpoint=config.checkpoint, device=config.device)
     torch.set_num_threads(config.threads or default_threads())
     target = model.spec.label_index(config.target) if config.target is not None else None
     thresholds = {model.spec.label_index(label): prob for label, prob in config.thresholds.items()}
     guard = attention_guard(config, source, model.spec.labels)
     sinks = build_sinks(config, source, thresholds, guard)
+    sinks += edge.sinks_for(CAMERA, sinks)
     pipeline = build_pipeline(config, source, model, target, sinks, guard)
+    edge.attach(CAMERA, pipeline)
     with stop_on_signals() as stop_requested:
         pipeline.start()
-        reason = wait_until_done(pipeline, config, stop_requested, log)
+        reason = wait_until_done(pipeline, config, stop_requested, log, edge.tick)
         pipeline.stop()
     failure = pipeline.failure
     if failure is not None:
@@ -82,7 +97,8 @@ def check_live_outputs(config: LiveConfig, source: Source, settings_files: list[
              if path]
     folders = [Output(option, Path(path)) for option, path in
                (("--events", config.events), ("--snapshots", config.snapshots)) if path]
-    inputs = [path for path in (config.checkpoint, config.regions and named_regions(config.regions), *settings_files)
+    inputs = [path for path in (config.checkpoint, config.regions and named_regions(config.regions), config.mqtt_ca,
+                                *settings_files)
               if path and Path(path).is_file()] + model_files(config.model)
     if source.kind == FILE:
         inputs.append(source.target)
@@ -145,13 +161,15 @@ def build_pipeline(
     )
 
 
-def wait_until_done(pipeline: LivePipeline, config: LiveConfig, stop_requested: threading.Event, log: TextIO) -> str:
-    """Block until there is a reason to stop; return it in words."""
+def wait_until_done(pipeline: LivePipeline, config: LiveConfig, stop_requested: threading.Event, log: TextIO,
+                    tick: Callable[[], None] = lambda: None) -> str:
+    """Block until there is a reason to stop, calling ``tick`` every TICK_S; return the reason in words."""
     next_stats = time.monotonic() + config.stats_every
     announced = False
     while True:
         if stop_requested.wait(TICK_S):
             return "stopped by signal"
+        tick()
         now = time.monotonic()
         if pipeline.producer.state == ERROR or pipeline.error:
             return "failed"

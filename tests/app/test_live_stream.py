@@ -63,3 +63,5 @@ def test_live_stream_shows_newest_frames_pauses_and_reports_a_lost_source(qtbot,
     server.wait(5)
     qtbot.waitUntil(lambda: window.status.text().startswith("reconnecting"), timeout=15_000)
     assert window.banner.text is None  # a lost source is a state, not an error
+    qtbot.waitUntil(lambda: window.events.count() == 1, timeout=2000)  # and an event on the events panel
+    assert window.events.item(0).text().startswith("camera offline: source lost")

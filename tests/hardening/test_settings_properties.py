@@ -48,7 +48,8 @@ def one_line(error: BaseException) -> None:
 
 LIVE_NUMERIC_FLAGS = ["--threads", "--hop", "--map-size", "--batch", "--open-timeout", "--stale-timeout",
                       "--backoff-max", "--ring-frames", "--duration", "--hysteresis", "--pre-roll", "--post-roll",
-                      "--snapshot-every", "--stats-every", "--alpha"]
+                      "--snapshot-every", "--stats-every", "--alpha", "--mqtt-buffer", "--stream-fps", "--keep-days",
+                      "--keep-gb"]
 
 
 @pytest.mark.parametrize("flag", LIVE_NUMERIC_FLAGS)

@@ -77,3 +77,13 @@ def tiny_model(tiny_model_spec):
     from vgv_core import load_model
 
     return load_model(tiny_model_spec, device="cpu")
+
+
+@pytest.fixture
+def mosquitto(tmp_path_factory):
+    """A started Mosquitto broker on 127.0.0.1 (edge_support.Mosquitto), stopped after the test."""
+    from edge_support import Mosquitto
+
+    broker = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
+    yield broker
+    broker.stop()

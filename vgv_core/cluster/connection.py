@@ -16,7 +16,6 @@ install it (exit 2).
 from __future__ import annotations
 
 import importlib.util
-import ipaddress
 import logging
 import os
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from vgv_core.errors import VGVError
+from vgv_core.loopback import is_loopback
 
 INSTALL_HINT = "pip install 'videogradvis-live[ray]'"
 LOOPBACK = "127.0.0.1"
@@ -57,13 +57,7 @@ class ClusterSpec:
     def on_loopback(self) -> bool:
         if self.address is None:
             return True
-        host = self.address.removeprefix("ray://").rsplit(":", 1)[0].strip("[]")
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        return is_loopback(self.address.removeprefix("ray://").rsplit(":", 1)[0].strip("[]"))
 
     def describe(self) -> str:
         if self.address is None:

@@ -310,6 +310,8 @@ class MainWindow(QMainWindow):
             self._redraw_plots()
         for notice in session.events.drain():
             self.events.add(notice, session.file_index(notice.frame_id))
+        for event in session.health_events():
+            self.events.add_health(event)
         timeline_error = self.replay.follow(session, self.shown[0]) if session.player is not None else None
         problem = session.error or session.notice or timeline_error
         if problem and problem != self._reported:

@@ -12,6 +12,10 @@ looked-elsewhere event also saves the triggering frame with its map as a PNG. Se
 are counted in frames at the source's frame rate, so the clip holds
 round(pre_roll_s * fps) frames before the trigger frame and round(post_roll_s * fps)
 after it.
+
+Listeners (``listeners``, e.g. the MQTT link) hear of each event twice, on the sink thread:
+("start", the record so far) when it triggers and ("end", the full record) once its clip and
+record are written.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from vgv_core.atomic_file import write_image_atomically, write_text_atomically
 from vgv_core.attention_guard import DEFAULT_CONFIDENT, AttentionGuard
@@ -118,8 +122,13 @@ class EventRecorder(Sink):
         self.events = 0  # started so far (a count: a run may last weeks)
         self.counts = {THRESHOLD: 0, LOOKED_ELSEWHERE: 0}  # started so far, per kind
         self.started: list[EventStart] = []  # what the last result started
+        self.listeners: list[Callable[[str, dict], None]] = []  # (phase "start" or "end", record copy)
         self._history: deque[AnnotatedFrame] = deque()
         self._active: list[ActiveClip] = []
+
+    def active_clips(self) -> list[str]:
+        """The clips still being written (any thread may ask)."""
+        return [clip.record["clip"] for clip in list(self._active)]
 
     def on_frame(self, frame: AnnotatedFrame) -> None:
         self._history.append(frame)
@@ -182,6 +191,7 @@ class EventRecorder(Sink):
         self._active.append(clip)
         self.events += 1
         self.counts[start.kind] += 1
+        self._tell("start", record)
         if clip.post_frames == 0:
             self._finish(clip)
 
@@ -203,4 +213,9 @@ class EventRecorder(Sink):
             post_roll_s=round((clip.frame_ids[-1] - trigger_id) / fps, 4),
         )
         write_text_atomically(self.folder / record["clip"].replace(".mp4", ".json"), json_text(record, indent=2) + "\n")
+        self._tell("end", record)
+
+    def _tell(self, phase: str, record: dict) -> None:
+        for listener in self.listeners:
+            listener(phase, dict(record))
 

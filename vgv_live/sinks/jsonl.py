@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -35,18 +36,39 @@ def result_record(result: Result) -> dict:
 
 class JsonlWriter(Sink):
     """Whole lines only: a line the disk did not take completely is cut off again, so a reader
-    never sees half a record. The file appears with the first result, or empty at close."""
+    never sees half a record. The file appears with the first result, or empty at close.
+
+    Besides results, camera events (``write_record``: a record with a ``kind``, such as a
+    camera going offline) come from other threads; a lock keeps the lines whole."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         if not self.path.parent.is_dir():
             raise VideoError(f"output folder {self.path.parent} does not exist")
         self._fd: int | None = None
-        self.lines = 0
+        self._closed = False
+        self._lock = threading.Lock()
+        self.lines = 0  # results written
 
     def on_result(self, result: Result) -> None:
-        line = (json_text(result_record(result)) + "\n").encode("utf-8")
-        with writing(self.path):
+        if self._write(result_record(result)):
+            self.lines += 1
+
+    def write_record(self, record: dict) -> bool:
+        """One line for ``record`` (any thread); False once the file is closed."""
+        return self._write(record)
+
+    def close(self) -> None:
+        with self._lock, writing(self.path):
+            self._open()
+            os.close(self._fd)
+            self._closed = True
+
+    def _write(self, record: dict) -> bool:
+        line = (json_text(record) + "\n").encode("utf-8")
+        with self._lock, writing(self.path):
+            if self._closed:
+                return False
             self._open()
             end = os.lseek(self._fd, 0, os.SEEK_END)
             try:
@@ -56,12 +78,7 @@ class JsonlWriter(Sink):
             except OSError:
                 os.ftruncate(self._fd, end)
                 raise
-        self.lines += 1
-
-    def close(self) -> None:
-        with writing(self.path):
-            self._open()
-            os.close(self._fd)
+        return True
 
     def _open(self) -> None:
         if self._fd is None:

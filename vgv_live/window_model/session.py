@@ -31,6 +31,8 @@ from vgv_live.window_model.timeline_job import TimelineJob
 from vgv_live.capture import CaptureOptions
 from vgv_live.clip_explainer import ClipExplainer
 from vgv_live.config import LiveConfig
+from vgv_live.edge.addresses import DEFAULT_CAMERA
+from vgv_live.edge.health import HealthWatcher
 from vgv_live.explainer_process import ExplainerProcess
 from vgv_live.headless import default_threads
 from vgv_live.pipeline import LivePipeline
@@ -84,6 +86,7 @@ class Session:
             regions=self.regions, producer=None if source.live else replay,
         )
         self.timeline: TimelineJob | None = None
+        self.health = HealthWatcher(DEFAULT_CAMERA, self.pipeline.producer) if source.live else None
         if not source.live and config.timeline:
             self.timeline = TimelineJob(source.target, copy.deepcopy(model.net), spec, model.device,
                                         TimelineCache(outputs.timelines))
@@ -131,6 +134,10 @@ class Session:
 
     def stats(self) -> StatsSnapshot:
         return self.pipeline.stats()
+
+    def health_events(self) -> list[dict]:
+        """The camera's offline and back-online events since the last call (live sources)."""
+        return self.health.poll().events if self.health is not None else []
 
     @property
     def error(self) -> str | None:
