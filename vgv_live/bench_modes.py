@@ -18,10 +18,10 @@ from vgv_core.attention_guard import AttentionGuard
 from vgv_core.exits import EXIT_USER_ERROR
 from vgv_core.json_text import json_text
 from vgv_core.models import load_model
-from vgv_core.option_types import real
+from vgv_core.option_types import real, whole
 from vgv_core.regions import load_regions
 from vgv_core.shipped import named_regions
-from vgv_core.speed.report import live_markdown, machine_description
+from vgv_core.speed.report import cameras_markdown, live_markdown, machine_description
 
 
 class LiveMode:
@@ -36,6 +36,8 @@ class LiveMode:
         live.add_argument("--live-seconds", type=real(0, 86_400, low_open=True), default=20.0,
                           help="seconds of frames per run (default: 20)")
         live.add_argument("--live-methods", nargs="+", default=["gradcam"], help="methods, one run each (default: gradcam)")
+        live.add_argument("--cameras", type=whole(1, 64), metavar="N",
+                          help="N streams at --live-fps each through one worker, batched against one camera per pass")
         live.add_argument("--regions", metavar="FILE",
                           help="measure every result with the attention guard of this regions file (frames are "
                                "640x360; 'bay' fits) and report its cost per result")
@@ -44,7 +46,7 @@ class LiveMode:
     def run(args: argparse.Namespace, device: torch.device, command: str) -> int | None:
         if not args.live:
             return None
-        from vgv_live.throughput import measure_live
+        from vgv_live.throughput import measure_cameras, measure_live
         from vgv_live.torch_threads import in_passing_thread
 
         figures = []
@@ -54,14 +56,19 @@ class LiveMode:
             if args.regions:
                 guard = AttentionGuard(load_regions(named_regions(args.regions), vm.spec.labels), vm.spec.labels)
             for method in args.live_methods:
-                figures.append(measure_live(vm, model_name, method, args.live_seconds, args.live_fps, guard=guard))
+                if args.cameras:
+                    figures.append(measure_cameras(vm, model_name, method, args.live_seconds, args.live_fps,
+                                                   args.cameras))
+                else:
+                    figures.append(measure_live(vm, model_name, method, args.live_seconds, args.live_fps, guard=guard))
                 print(figures[-1].line(), flush=True)
         machine = machine_description(device)
         if args.json:
             report = {"machine": machine, "live": [f.to_json() for f in figures]}
             write_text_atomically(args.json, json_text(report, indent=2) + "\n")
         if args.markdown:
-            write_text_atomically(args.markdown, live_markdown(figures, machine, command) + "\n")
+            markdown = cameras_markdown if args.cameras else live_markdown
+            write_text_atomically(args.markdown, markdown(figures, machine, command) + "\n")
         return 0
 
 

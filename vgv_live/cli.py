@@ -1,6 +1,7 @@
 """`vgv-live`: explain a camera, stream or video file live, in a window or headless.
 
     vgv-live SOURCE --headless [--record OUT.mp4] [--jsonl OUT.jsonl] [--events DIR] [--duration S] ...
+    vgv-live SOURCE1 SOURCE2 ... --headless [...]   (several cameras, one batched worker per model)
     vgv-live [SOURCE]            (the window; needs PyQt6)
 
 Every failure is one line on stderr, never a traceback. Exit codes (vgv_core.exits): 0 ran
@@ -19,6 +20,7 @@ from vgv_core.render import BLENDS, COLORMAPS
 from vgv_core.render.blend import DEFAULT_ALPHA, DEFAULT_COLORMAP
 from vgv_core.version import package_version
 from vgv_core.option_types import real, whole
+from vgv_live.cameras import named_sources
 from vgv_live.config import MAX_RING_FRAMES, MAX_SECONDS, ConfigError, LiveConfig, load_toml, merge
 from vgv_live.edge.secrets import SECRET_FLAGS, not_on_command_line, secrets_from_environment
 
@@ -26,7 +28,9 @@ from vgv_live.edge.secrets import SECRET_FLAGS, not_on_command_line, secrets_fro
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="vgv-live", description="Explain a video classifier on live video.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
-    parser.add_argument("source", nargs="?", help="camera index, /dev/videoN, rtsp(s)://, http(s):// URL, video file, or demo")
+    parser.add_argument("source", nargs="*", metavar="SOURCE",
+                        help="camera index, /dev/videoN, rtsp(s)://, http(s):// URL, video file, or demo; "
+                             "several: cameras cam0, cam1, ... explained together (headless)")
     parser.add_argument("--headless", action="store_true", default=None, help="no window: write files, stats on stderr")
     parser.add_argument("--config", help="TOML file with the same settings (flags override it)")
     model = parser.add_argument_group("model")
@@ -116,6 +120,9 @@ def config_from_args(args: argparse.Namespace) -> LiveConfig:
     flags = {key: value for key, value in vars(args).items()
              if key not in ("config", "threshold", *(flag[2:].replace("-", "_") for flag in SECRET_FLAGS))}
     flags["thresholds"] = parse_thresholds(args.threshold)
+    sources = flags.pop("source")
+    flags["source"] = sources[0] if len(sources) == 1 else None
+    flags["cameras"] = named_sources(sources) if len(sources) > 1 else None
     return merge({**(load_toml(args.config) if args.config else {}), **secrets_from_environment()}, flags)
 
 

@@ -38,6 +38,16 @@ class ClipExplanation:
     guard_s: float = 0.0  # of explain_s, the attention guard's measure
 
 
+@dataclass(frozen=True)
+class CameraWindow:
+    """One camera's window for a pass that explains several cameras together."""
+
+    camera: str  # frame ids are per camera: each keeps its own frames on the device
+    frames: np.ndarray  # (T, H, W, 3) uint8 BGR
+    frame_ids: Sequence[int] | None
+    guard: AttentionGuard | None = None  # the camera's regions (None: no attention guard)
+
+
 def reduced_size(frame_size: tuple[int, int], long_side: int) -> tuple[int, int]:
     """(h, w) with the frame's aspect ratio and the long side at most ``long_side``."""
     height, width = frame_size
@@ -78,7 +88,8 @@ class ClipExplainer:
         self.guard = guard
         self._preprocess = Preprocessor(model.spec, model.device)
         span = window_span(model.spec.clip_len, model.spec.frame_stride)
-        self._frames_on_device = DeviceClipBuffer(self._preprocess, capacity=2 * span)
+        self._buffer_frames = 2 * span
+        self._frames_on_device: dict[str, DeviceClipBuffer] = {}  # per camera
         self._explainer = Explainer(model.net, exact=exact)
         self.layer: str | None = self._explainer.target_layer
         self.notice: str | None = None  # why the last request was refused
@@ -97,7 +108,7 @@ class ClipExplainer:
         """One pass on a blank clip: the first call pays one-off costs that would skew latency."""
         spec = self.model.spec
         blank = np.zeros((spec.clip_len, spec.crop_size, spec.crop_size, 3), np.uint8)
-        self._explain([(blank, None)], None, guard=None)  # the guard's regions belong to the source's frames
+        self._explain([CameraWindow("", blank, None)], None)  # the guard's regions belong to the source's frames
 
     def close(self) -> None:
         """Nothing to free: the model is the caller's."""
@@ -121,8 +132,12 @@ class ClipExplainer:
         self, windows: Sequence[tuple[np.ndarray, Sequence[int] | None]], target: int | None = None
     ) -> list[ClipExplanation]:
         """Explain several windows ((frames, frame_ids) as for a call) of one stream in one pass."""
+        return self.explain_cameras([CameraWindow("", frames, ids, self.guard) for frames, ids in windows], target)
+
+    def explain_cameras(self, windows: Sequence[CameraWindow], target: int | None = None) -> list[ClipExplanation]:
+        """Explain the windows of several cameras (any frame sizes) in one pass, for ``target``."""
         self._apply(self._requests.take())
-        return self._explain(windows, target, self.guard)
+        return self._explain(windows, target)
 
     def _apply(self, changes: dict[str, Any]) -> None:
         self.guard = changes.get("guard", self.guard)
@@ -144,35 +159,57 @@ class ClipExplainer:
         blank = np.zeros((spec.clip_len, spec.crop_size, spec.crop_size, 3), np.uint8)
         explainer.explain(self._preprocess(blank), methods=(method,))
 
-    def _explain(
-        self, windows: Sequence[tuple[np.ndarray, Sequence[int] | None]], target: int | None,
-        guard: AttentionGuard | None,
-    ) -> list[ClipExplanation]:
+    def _explain(self, windows: Sequence[CameraWindow], target: int | None) -> list[ClipExplanation]:
         started = time.monotonic()
-        clips = [
-            self._preprocess(frames) if ids is None else self._frames_on_device.clip(ids, frames) for frames, ids in windows
-        ]
+        clips = [self._on_device(window) for window in windows]
         self._sync()
         prepared = time.monotonic()
         clip = clips[0] if len(clips) == 1 else torch.cat(clips)  # live: one window, no extra copy
         explanation = self._explainer.explain(clip, targets=target, methods=(self.method,))
-        height, width = windows[0][0].shape[1:3]
-        maps = self._preprocess.maps_to_frame(explanation.maps[self.method], reduced_size((height, width),
-                                                                                          self.map_long_side))
         targets = explanation.targets.tolist()  # waits for the pass: the guard's time is its own
-        guarded = time.monotonic()
-        shares = guard.shares(maps, targets, (width, height)) if guard else [None] * len(targets)
-        guard_s = time.monotonic() - guarded
-        maps = (maps.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()  # (n, T, h, w)
+        guard_s = 0.0
+        maps, shares = [None] * len(windows), [None] * len(windows)
+        for indices in _alike(windows):  # one resize (and one guard's measure) per frame size and guard
+            first = windows[indices[0]]
+            height, width = first.frames.shape[1:3]
+            every = explanation.maps[self.method]
+            chosen = every if len(indices) == len(windows) else every[indices]
+            resized = self._preprocess.maps_to_frame(chosen, reduced_size((height, width), self.map_long_side))
+            guarded = time.monotonic()
+            if first.guard is not None:
+                for index, share in zip(indices, first.guard.shares(resized, [targets[i] for i in indices],
+                                                                    (width, height))):
+                    shares[index] = share
+            guard_s += time.monotonic() - guarded
+            for index, heat in zip(indices, (resized.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()):
+                maps[index] = heat  # (T, h, w)
         probs = explanation.probs.float().cpu().numpy()
         explain_s = time.monotonic() - prepared
         return [
             ClipExplanation(probs[i], target, maps[i], prepared - started, explain_s, shares[i],
-                            guard is not None and guard.looked_elsewhere(target, float(probs[i][target]), shares[i]),
+                            window.guard is not None and window.guard.looked_elsewhere(target, float(probs[i][target]),
+                                                                                       shares[i]),
                             guard_s)
-            for i, target in enumerate(targets)
+            for i, (target, window) in enumerate(zip(targets, windows))
         ]
+
+    def _on_device(self, window: CameraWindow) -> torch.Tensor:
+        """(1, 3, T, S, S): frames seen in the camera's earlier windows are not uploaded again."""
+        if window.frame_ids is None:
+            return self._preprocess(window.frames)
+        buffer = self._frames_on_device.get(window.camera)
+        if buffer is None:
+            buffer = self._frames_on_device[window.camera] = DeviceClipBuffer(self._preprocess, self._buffer_frames)
+        return buffer.clip(window.frame_ids, window.frames)
 
     def _sync(self) -> None:
         if self.model.device.type == "cuda":
             torch.cuda.synchronize(self.model.device)
+
+
+def _alike(windows: Sequence[CameraWindow]) -> list[list[int]]:
+    """Indices of the windows grouped by frame size and guard, in order of first appearance."""
+    groups: dict[tuple, list[int]] = {}
+    for index, window in enumerate(windows):
+        groups.setdefault((window.frames.shape[1:3], id(window.guard)), []).append(index)
+    return list(groups.values())

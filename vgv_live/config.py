@@ -27,6 +27,7 @@ from vgv_core.errors import VGVError
 from vgv_core.render.blend import DEFAULT_ALPHA, DEFAULT_COLORMAP, HEAT, HeatStyle
 from vgv_core.settings_keys import check_known_keys, read_settings_file
 from vgv_core.validation import boolean, integer, mapping, number, optional, path_name, text
+from vgv_live.cameras import camera_tables
 from vgv_live.edge.addresses import http_address, mqtt_address, topic_prefix
 from vgv_live.edge.secrets import token
 from vgv_live.edge.settings import check_edge_settings
@@ -39,6 +40,7 @@ class ConfigError(VGVError, ValueError):
 @dataclass(frozen=True)
 class LiveConfig:
     source: str | None = None
+    cameras: tuple[dict, ...] = ()  # several sources at once (vgv_live.cameras); source is then unused
     headless: bool = False
     model: str = "demo"
     checkpoint: str | None = None
@@ -94,6 +96,8 @@ class LiveConfig:
             check_edge_settings(self)
         except VGVError as exc:
             raise ConfigError(f"invalid settings: {exc}") from None
+        if self.cameras and self.source:
+            raise ConfigError("invalid settings: give either one source or a list of cameras, not both")
         if self.thresholds and not self.events:
             raise ConfigError("invalid settings: thresholds need an events folder (--events DIR)")
 
@@ -128,6 +132,7 @@ MAX_SECONDS = 7 * 24 * 3600.0  # timeouts and intervals beyond a week are typing
 MAX_RING_FRAMES = 100_000
 FIELD_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "source": lambda v, n: optional(text, v, n),
+    "cameras": camera_tables,
     "headless": boolean,
     "model": text,
     "checkpoint": lambda v, n: optional(_path, v, n),
@@ -191,6 +196,13 @@ def merge(file_settings: dict[str, Any], flag_settings: dict[str, Any]) -> LiveC
     except VGVError as exc:
         raise ConfigError(f"invalid settings: {exc}") from None
     thresholds = {**from_file, **given.pop("thresholds", {})}
+    if "source" in given or "cameras" in given:  # SOURCE arguments replace the file's source or cameras
+        if "cameras" in file_settings:  # still, a broken list in the file is said
+            try:
+                camera_tables(file_settings["cameras"], "cameras")
+            except VGVError as exc:
+                raise ConfigError(f"invalid settings: {exc}") from None
+        file_settings = {key: value for key, value in file_settings.items() if key not in ("source", "cameras")}
     settings = {**file_settings, **given, "thresholds": thresholds}
     try:
         return replace(LiveConfig(), **settings)

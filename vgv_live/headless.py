@@ -34,6 +34,7 @@ from vgv_live.edge.addresses import DEFAULT_CAMERA as CAMERA
 from vgv_live.edge.operations import EdgeOperations
 from vgv_live.pipeline import LivePipeline
 from vgv_live.sinks import EventRecorder, JsonlWriter, Recorder, Sink, Snapshotter, ThresholdTrigger
+from vgv_live.sinks.jsonl import CameraJsonl
 from vgv_live.sinks.events import LOOKED_ELSEWHERE, LookedElsewhereTrigger, Trigger
 from vgv_live.sources import FILE, Source, default_source, parse_source
 from vgv_live.torch_threads import in_passing_thread
@@ -48,14 +49,21 @@ def run_headless(config: LiveConfig, log: TextIO | None = None, settings_file: s
     at call time).
     """
     log = log or sys.stderr
-    text = default_source(config.source, config.model)
-    if text is None:
-        raise VideoError("no SOURCE given: name a camera index, a stream URL or a video file")
-    source = parse_source(text)
-    check_live_outputs(config, source, [settings_file] if settings_file else [])
+    settings_files = [settings_file] if settings_file else []
+    if config.cameras:
+        from vgv_live.camera_set import run_cameras
+
+        run: Callable[[EdgeOperations], int] = lambda edge: run_cameras(config, edge, log, settings_files)  # noqa: E731
+    else:
+        text = default_source(config.source, config.model)
+        if text is None:
+            raise VideoError("no SOURCE given: name a camera index, a stream URL or a video file")
+        source = parse_source(text)
+        check_live_outputs(config, source, settings_files)
+        run = lambda edge: run_pipeline(config, source, edge, log)  # noqa: E731
     edge = EdgeOperations(config, log)  # binds --http before the model loads: a port in use fails at once
     with edge:
-        code = run_pipeline(config, source, edge, log)
+        code = run(edge)
     if edge.summary():
         print(f"vgv-live: {edge.summary()}", file=log, flush=True)
     return code
@@ -97,12 +105,15 @@ def check_live_outputs(config: LiveConfig, source: Source, settings_files: list[
              if path]
     folders = [Output(option, Path(path)) for option, path in
                (("--events", config.events), ("--snapshots", config.snapshots)) if path]
+    check_outputs(files, live_inputs(config, source, settings_files), folders)
+
+
+def live_inputs(config: LiveConfig, source: Source, settings_files: list[str]) -> list[str]:
+    """The files a run reads, which no output may overwrite."""
     inputs = [path for path in (config.checkpoint, config.regions and named_regions(config.regions), config.mqtt_ca,
                                 *settings_files)
               if path and Path(path).is_file()] + model_files(config.model)
-    if source.kind == FILE:
-        inputs.append(source.target)
-    check_outputs(files, inputs, folders)
+    return inputs + [source.target] if source.kind == FILE else inputs
 
 
 def default_threads() -> int:
@@ -142,22 +153,26 @@ def build_pipeline(
     config: LiveConfig, source: Source, model: VideoModel, target: int | None, sinks: list[Sink],
     guard: AttentionGuard | None = None,
 ) -> LivePipeline:
-    capture_options = CaptureOptions(
-        open_timeout_s=config.open_timeout,
-        stale_timeout_s=config.stale_timeout,
-        retry=config.retry,
-        backoff_max_s=config.backoff_max,
-        paced=not config.lossless,
-        loop=bool(config.loop),
-    )
     worker_options = WorkerOptions(
         hop=config.hop, lossless=config.lossless and not source.live, target=target,
         batch=config.batch or default_window_batch(model.device),
     )
     return LivePipeline.for_model(
         source, model, config.method, config.map_size, config.exact, guard,
-        capture_options=capture_options, worker_options=worker_options, sinks=sinks,
+        capture_options=capture_options(config), worker_options=worker_options, sinks=sinks,
         ring_frames=config.ring_frames, style=config.style,
+    )
+
+
+def capture_options(config: LiveConfig, loop_by_default: bool = False) -> CaptureOptions:
+    """How ``config``'s source is captured; files loop when asked, or by default where ``loop_by_default``."""
+    return CaptureOptions(
+        open_timeout_s=config.open_timeout,
+        stale_timeout_s=config.stale_timeout,
+        retry=config.retry,
+        backoff_max_s=config.backoff_max,
+        paced=not config.lossless,
+        loop=config.loop if config.loop is not None else loop_by_default,
     )
 
 
@@ -191,7 +206,7 @@ def wait_until_done(pipeline: LivePipeline, config: LiveConfig, stop_requested: 
 def summary(sinks: list[Sink]) -> str:
     parts = []
     for sink in sinks:
-        if isinstance(sink, JsonlWriter):
+        if isinstance(sink, (JsonlWriter, CameraJsonl)):
             parts.append(f"{sink.path} ({sink.lines} results)")
         elif isinstance(sink, Recorder) and sink.frames_written:
             parts.append(f"{sink.path} ({sink.frames_written} frames)")

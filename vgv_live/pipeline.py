@@ -1,5 +1,8 @@
 """LivePipeline: source -> FrameProducer -> FrameRing -> ExplainWorker (-> SinkPump -> sinks).
 
+With several cameras, each camera's pipeline has a CameraLane of the model's shared
+CameraWorker in place of its own ExplainWorker (vgv_live.camera_set).
+
 Builds the threads in the right order (lossless readers register before frames flow),
 starts them, reports their stats, and stops them with bounded joins. The headless
 runner and the window both drive one of these.
@@ -8,6 +11,7 @@ runner and the window both drive one of these.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from vgv_core import VideoModel, frame_rate
@@ -15,6 +19,7 @@ from vgv_core.attention_guard import AttentionGuard
 from vgv_core.regions import Regions
 from vgv_core.render import HeatStyle
 from vgv_core.window_geometry import window_span
+from vgv_live.camera_worker import CameraLane
 from vgv_live.capture import CaptureOptions, CaptureThread
 from vgv_live.clip_explainer import ClipExplainer, LiveExplainer
 from vgv_live.producer import ENDED, ERROR, FrameProducer, ProducerFactory
@@ -67,13 +72,14 @@ class LivePipeline:
         producer: ProducerFactory | None = None,  # builds the thread that fills the ring; default a CaptureThread
         style: HeatStyle = HeatStyle(),
         regions: Regions | None = None,  # outlined on the sinks' frames
+        worker: Callable[[FrameRing], ExplainWorker | CameraLane] | None = None,  # default: an ExplainWorker
     ) -> None:
         spec = explainer.model.spec
         span = window_span(spec.clip_len, spec.frame_stride)
         needed = ring_capacity(span, worker_options.hop, worker_options.lossless)
         self.source = source
         self.ring = FrameRing(max(ring_frames or 0, needed), lossless=worker_options.lossless)
-        self.worker = ExplainWorker(self.ring, explainer, worker_options)
+        self.worker = worker(self.ring) if worker else ExplainWorker(self.ring, explainer, worker_options)
         self.pump = (
             SinkPump(self.ring, self.worker.subscribe(RESULT_QUEUE if worker_options.lossless else LIVE_RESULT_QUEUE),
                      list(sinks), self.fps, style, regions)

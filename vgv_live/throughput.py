@@ -2,7 +2,9 @@
 
 This is what `vgv bench --live` reports: explanations per second and the latency from a
 frame's arrival to its published result, as a live camera would see them; with regions,
-also what the attention guard's measure costs of each result. Frames are
+also what the attention guard's measure costs of each result. With ``--cameras N``, N
+streams (their frames out of phase, as independent cameras) go through one CameraWorker,
+batched, and again with one camera per pass, in the same run. Frames are
 synthetic (the content does not change the cost) and pushed from this thread, so no
 decoder competes with the worker.
 """
@@ -10,13 +12,14 @@ decoder competes with the worker.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from vgv_core import VideoModel
 from vgv_core.attention_guard import AttentionGuard
 from vgv_core.window_geometry import window_span
+from vgv_live.camera_worker import CameraWorker
 from vgv_live.clip_explainer import ClipExplainer
 from vgv_live.pipeline import ring_capacity
 from vgv_live.ring import FrameRing
@@ -107,11 +110,104 @@ def measure_live(
 
 def _push_frames(ring: FrameRing, frames: np.ndarray, seconds: float, fps: float) -> int:
     """Put frames into the ring on a fixed schedule; returns how many were put."""
+    return _push_to_rings([ring], frames, seconds, fps)
+
+
+def _push_to_rings(rings: list[FrameRing], frames: np.ndarray, seconds: float, fps: float) -> int:
+    """Put frames into each ring on a fixed schedule, the rings' frames evenly out of phase;
+    returns how many each got."""
     start = time.monotonic()
     count = int(seconds * fps)
     for index in range(count):
-        due = start + index / fps
-        time.sleep(max(0.0, due - time.monotonic()))
-        ring.put(frames[index % len(frames)], time.monotonic())
-    ring.end()
+        for position, ring in enumerate(rings):
+            due = start + (index + position / len(rings)) / fps
+            time.sleep(max(0.0, due - time.monotonic()))
+            ring.put(frames[(index + position) % len(frames)], time.monotonic())
+    for ring in rings:
+        ring.end()
     return count
+
+
+@dataclass(frozen=True)
+class CamerasRun:
+    """Several cameras through one CameraWorker, batched or one camera per pass."""
+
+    explanations_per_s: float  # all cameras together
+    latency_p50_ms: float
+    latency_p95_ms: float
+    passes: int
+    per_camera_per_s: list[float] = field(default_factory=list)
+    per_camera_latency_p95_ms: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CameraFigures:
+    model: str
+    device: str
+    method: str
+    clip: str
+    cameras: int
+    input_fps: float  # per camera
+    seconds: float
+    batched: CamerasRun
+    one_per_pass: CamerasRun
+
+    @property
+    def batched_over_one_per_pass(self) -> float:
+        return self.batched.explanations_per_s / self.one_per_pass.explanations_per_s
+
+    def line(self) -> str:
+        b, o = self.batched, self.one_per_pass
+        return (
+            f"cameras {self.cameras} x {self.input_fps:g} fps, {self.model} {self.clip} {self.method} on {self.device}: "
+            f"batched {b.explanations_per_s:.1f} explanations/s (p50 {b.latency_p50_ms:.0f} ms, p95 "
+            f"{b.latency_p95_ms:.0f} ms, {b.passes} passes), one camera per pass {o.explanations_per_s:.1f}/s (p50 "
+            f"{o.latency_p50_ms:.0f} ms, p95 {o.latency_p95_ms:.0f} ms): x{self.batched_over_one_per_pass:.2f}"
+        )
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "batched_over_one_per_pass": self.batched_over_one_per_pass}
+
+
+def measure_cameras(model: VideoModel, name: str, method: str = "gradcam", seconds: float = 20.0, fps: float = 15.0,
+                    cameras: int = 4, frame_size: tuple[int, int] = (360, 640)) -> CameraFigures:
+    """``cameras`` streams of ``fps`` through one CameraWorker: batched, then one camera per pass."""
+    spec = model.spec
+    explainer = ClipExplainer(model, method)
+    frames = np.random.default_rng(0).integers(0, 256, (DISTINCT_FRAMES, *frame_size, 3), dtype=np.uint8)
+    runs = [_cameras_run(explainer, cameras, frames, seconds, fps, max_batch) for max_batch in (None, 1)]
+    return CameraFigures(name, str(model.device), method, f"{spec.clip_len}x{spec.crop_size}x{spec.crop_size}",
+                         cameras, fps, seconds, *runs)
+
+
+def _cameras_run(explainer: ClipExplainer, cameras: int, frames: np.ndarray, seconds: float, fps: float,
+                 max_batch: int | None) -> CamerasRun:
+    spec = explainer.model.spec
+    worker = CameraWorker([explainer], max_batch=max_batch)
+    capacity = ring_capacity(window_span(spec.clip_len, spec.frame_stride), 1, lossless=False)
+    rings = [FrameRing(capacity) for _ in range(cameras)]
+    subscriptions = [worker.lane(f"cam{i}", ring, explainer).subscribe(int(seconds * fps) + 1)
+                     for i, ring in enumerate(rings)]
+    worker.start()
+    worker.ready.wait()
+    if worker.error:
+        raise RuntimeError(worker.error)
+    _push_to_rings(rings, frames, seconds, fps)
+    worker.stop(timeout=30.0)
+    if worker.error:
+        raise RuntimeError(worker.error)
+    latencies = []
+    for subscription in subscriptions:
+        camera = []
+        while (result := subscription.get(timeout=0)) is not None:
+            camera.append(result.latency_s * 1000)
+        latencies.append(camera or [float("nan")])
+    every = np.concatenate(latencies)
+    return CamerasRun(
+        explanations_per_s=sum(len(c) for c in latencies) / seconds,
+        latency_p50_ms=float(np.nanpercentile(every, 50)),
+        latency_p95_ms=float(np.nanpercentile(every, 95)),
+        passes=worker.passes,
+        per_camera_per_s=[len(c) / seconds for c in latencies],
+        per_camera_latency_p95_ms=[float(np.nanpercentile(c, 95)) for c in latencies],
+    )

@@ -4,8 +4,9 @@ Live: waits until ``hop`` new frames arrived since the last window, then explain
 window ending at the NEWEST frame, so a slow model skips frames instead of falling
 behind. Lossless (files): explains the window ending at every ``hop``-th frame, in
 order, releasing ring slots as it goes; when it is behind, the windows already in the
-ring (up to ``batch``) go through the model in one pass. Each Result goes to a
-latest-wins slot (for a display) and to every subscription (for sinks).
+ring (up to ``batch``) go through the model in one pass. Each Result goes out
+through the worker's ResultOutlet: a latest-wins slot (for a display) and every
+subscription (for sinks).
 
 Other model work of the process (the window's confidence timeline) is handed to this
 thread as ``idle_work`` and runs, a small piece at a time, while no live window is due:
@@ -23,11 +24,10 @@ from vgv_core.errors import VGVError
 from vgv_core.exits import EXIT_PART_FAILED, thread_failure
 from vgv_core.window_geometry import window_span
 from vgv_live.clip_explainer import LiveExplainer
-from vgv_live.handoff import LatestSlot, Subscription
 from vgv_live.requests import UNCHANGED, Requests
-from vgv_live.result import Result, Timings
+from vgv_live.result import Timings
+from vgv_live.result_outlet import ResultOutlet
 from vgv_live.ring import FrameRing, RingFrames
-from vgv_live.stats import LatencyWindow, RateMeter
 
 POLL_S = 0.25  # how often a waiting worker checks for stop
 IDLE_POLL_S = 0.02  # idle work waiting for input: how soon it is tried again
@@ -45,6 +45,15 @@ class IdleWork(Protocol):
         """Run one small piece (a forward pass or two); False when none was ready."""
 
 
+def model_failure(exc: Exception) -> tuple[str, int]:
+    """A model thread's error in one line, and the exit code it calls for."""
+    if isinstance(exc, VGVError):
+        return str(exc), EXIT_PART_FAILED
+    if isinstance(exc, RuntimeError):  # torch: out of memory, a layer refusing the input size, ...
+        return f"the model failed on a window: {exc}".splitlines()[0], EXIT_PART_FAILED
+    return thread_failure(exc)  # a bug
+
+
 @dataclass(frozen=True)
 class WorkerOptions:
     hop: int = 1  # explain after this many new frames (1 = as fast as the model goes)
@@ -53,9 +62,10 @@ class WorkerOptions:
     batch: int = 1  # lossless: when this many windows are ready (the worker is behind), one pass explains them
 
 
-class ExplainWorker(threading.Thread):
+class ExplainWorker(threading.Thread, ResultOutlet):
     def __init__(self, ring: FrameRing, explainer: LiveExplainer, options: WorkerOptions = WorkerOptions()) -> None:
-        super().__init__(name="vgv-explain", daemon=True)
+        threading.Thread.__init__(self, name="vgv-explain", daemon=True)
+        ResultOutlet.__init__(self, options.lossless)
         if options.hop < 1 or options.batch < 1:
             raise ValueError("hop and batch must be >= 1")
         self.ring = ring
@@ -64,14 +74,8 @@ class ExplainWorker(threading.Thread):
         self.clip_len = explainer.model.spec.clip_len
         self.stride = explainer.model.spec.frame_stride
         self.span = window_span(self.clip_len, self.stride)
-        self.latest: LatestSlot[Result] = LatestSlot()
-        self.rate = RateMeter()
-        self.latency = LatencyWindow()
-        self.results = 0
-        self.looked_elsewhere = 0  # results flagged by the attention guard
         self.error: str | None = None
         self.error_code = EXIT_PART_FAILED  # what the command line exits with for self.error
-        self._subscriptions: list[Subscription[Result]] = []
         self._target = options.target
         self._requests = Requests()
         self.ready = threading.Event()  # set once warmed up (or failed): frames may flow
@@ -82,12 +86,6 @@ class ExplainWorker(threading.Thread):
         self._last_explain_s = 0.0
         self._forced_idle_s = 0.0  # idle work run while live windows waited
 
-    def subscribe(self, size: int = 8) -> Subscription[Result]:
-        """A queue of every result from now on (lossless when the worker is)."""
-        subscription: Subscription[Result] = Subscription(size, lossless=self.options.lossless)
-        self._subscriptions.append(subscription)
-        return subscription
-
     def request(self, *, hop: Any = UNCHANGED, target: Any = UNCHANGED) -> None:
         """From the next window on: explain after every ``hop`` new frames, for class ``target``
         (None: each window's top-1). Applied by this thread between passes."""
@@ -97,8 +95,7 @@ class ExplainWorker(threading.Thread):
 
     def stop(self, timeout: float = 2.0) -> bool:
         self._stop_event.set()
-        for subscription in self._subscriptions:
-            subscription.close()
+        self.close_subscriptions()
         if self.is_alive():
             self.join(timeout)
         return not self.is_alive()
@@ -111,17 +108,12 @@ class ExplainWorker(threading.Thread):
                 self._run_lossless()
             else:
                 self._run_live()
-        except VGVError as exc:
-            self.error = str(exc)
-        except RuntimeError as exc:  # torch: out of memory, a layer refusing the input size, ...
-            self.error = f"the model failed on a window: {exc}".splitlines()[0]
-        except Exception as exc:  # noqa: BLE001 (a bug: it becomes this thread's error, not a traceback)
-            self.error, self.error_code = thread_failure(exc)
+        except Exception as exc:  # noqa: BLE001 (it becomes this thread's error, not a traceback)
+            self.error, self.error_code = model_failure(exc)
         finally:
             self.explainer.close()
             self.ready.set()
-            for subscription in self._subscriptions:
-                subscription.close()
+            self.close_subscriptions()
 
     def _apply_requests(self) -> None:
         changes = self._requests.take()
@@ -199,23 +191,5 @@ class ExplainWorker(threading.Thread):
         done = time.monotonic()
         self._last_explain_s = done - taken
         for window, clip in zip(windows, clips):
-            result = Result(
-                seq=self.results,
-                frame_ids=window.frame_ids,
-                timestamps=window.timestamps,
-                probs=clip.probs,
-                labels=self.explainer.labels,
-                target=clip.target,
-                method=self.explainer.method,
-                maps=clip.maps,
-                timings=Timings(wait_s, clip.preprocess_s, clip.explain_s, taken, done, clip.guard_s),
-                attention_in_region=clip.attention_in_region,
-                looked_elsewhere=clip.looked_elsewhere,
-            )
-            self.results += 1
-            self.looked_elsewhere += result.looked_elsewhere
-            self.rate.tick(done)
-            self.latency.add(result.latency_s)
-            self.latest.put(result)
-            for subscription in self._subscriptions:
-                subscription.put(result)
+            timings = Timings(wait_s, clip.preprocess_s, clip.explain_s, taken, done, clip.guard_s)
+            self.publish(window, clip, self.explainer.labels, self.explainer.method, timings)

@@ -103,3 +103,41 @@ def test_vgv_live_window_shows_moving_video_and_curves(xvfb, demo, tmp_path):
             app.kill()
             app.wait()
         log.close()
+
+
+def quadrants(image: np.ndarray) -> list[np.ndarray]:
+    """The four tiles of a 2x2 camera grid filling the screen (status bar left out)."""
+    height, width = image.shape[:2]
+    rows, cols = (slice(0, int(height * 0.47)), slice(int(height * 0.5), int(height * 0.95))), \
+        (slice(0, width // 2), slice(width // 2, width))
+    return [image[row, col] for row in rows for col in cols]
+
+
+@pytest.mark.display
+def test_vgv_live_with_four_sources_shows_four_moving_tiles(xvfb, demo, tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "QT_QPA_PLATFORM"}
+    env.update(DISPLAY=xvfb, XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
+               XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONFAULTHANDLER="1")
+    log_path = tmp_path / "vgv-live.log"
+    with open(log_path, "wb") as log:
+        app = subprocess.Popen([sys.executable, "-m", "vgv_live", str(demo.video), "bay", str(demo.video), "bay",
+                                "--model", demo.model, "--threads", "1"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + APP_TIMEOUT_S
+            moved = [False] * 4
+            previous = quadrants(screenshot(xvfb, tmp_path / "grid.png"))
+            while not all(moved):
+                assert app.poll() is None, f"vgv-live exited: {log_path.read_text()[-2000:]}"
+                assert time.monotonic() < deadline, f"tiles that never moved: {[i for i, m in enumerate(moved) if not m]}"
+                time.sleep(1.0)
+                later = quadrants(screenshot(xvfb, tmp_path / "grid.png"))
+                for index, (before, after) in enumerate(zip(previous, later)):
+                    changed = (np.abs(before.astype(np.int16) - after).max(axis=2) > 30).mean()
+                    moved[index] |= bool(changed > MIN_CHANGED)
+                previous = later
+            app.terminate()
+            assert app.wait(15) == 0, log_path.read_text()[-2000:]
+        finally:
+            if app.poll() is None:
+                app.kill()
+                app.wait()

@@ -178,7 +178,8 @@ def test_an_exception_escaping_a_thread_fails_the_command(capsys):
     ("hop = 1.5\n", "hop must be a whole number"),
     ("duration = nan\n", "duration must be a finite number"),
     ("hysteresis = -0.2\n", "hysteresis must be at least 0"),
-    ("[[cameras]]\nsource = 1\n", "unknown keys"),
+    ("[[cameras]]\nsource = 1\n", "cameras[0].name must be a non-empty text"),
+    ('[[cameras]]\nname = "a"\nsource = 1\n', "camera 'a': source must be a non-empty text"),
 ])
 def test_wrong_types_in_the_settings_file_are_one_line(content, message, clip, tmp_path):
     config = tmp_path / "live.toml"

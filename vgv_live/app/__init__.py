@@ -52,8 +52,14 @@ def run_window(config: LiveConfig) -> int:
     cache = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation))
     outputs = Outputs(recordings=data / "recordings", events=data / "events", snapshots=data / "snapshots",
                       timelines=cache / "timelines", regions=data / "regions")
-    source = default_source(config.source, config.model)
-    window = MainWindow(replace(config, source=source), outputs, QSettings(ORGANIZATION, APPLICATION))
+    settings = QSettings(ORGANIZATION, APPLICATION)
+    if config.cameras:
+        from vgv_live.app.camera_grid import CameraGridWindow
+
+        window = CameraGridWindow(config, settings)
+        window.resize(1280, 800)
+    else:
+        window = MainWindow(replace(config, source=default_source(config.source, config.model)), outputs, settings)
     for signum in (signal.SIGINT, signal.SIGTERM):  # handled between display ticks: close as if clicked
         signal.signal(signum, lambda *_: window.close())
     window.show()

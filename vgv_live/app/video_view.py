@@ -115,6 +115,11 @@ class VideoView(pg.GraphicsLayoutWidget):
             self.scale_bar.setColorMap(colour_scale(style).colorMap())
         self.style = style
 
+    @property
+    def overlay_image(self) -> np.ndarray | None:
+        """The RGB picture in the overlay panel (the frame with its heatmap, at on-screen size)."""
+        return self._images["overlay"].image
+
     def set_caption(self, text: str) -> None:
         self.caption.setText(text)
 

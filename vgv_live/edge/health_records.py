@@ -8,11 +8,11 @@ from pathlib import Path
 
 from vgv_core.atomic_file import write_text_atomically
 from vgv_core.json_text import json_text
-from vgv_live.sinks.jsonl import JsonlWriter
+from vgv_live.sinks.jsonl import CameraJsonl, JsonlWriter
 
 
 class HealthRecords:
-    def __init__(self, jsonl: JsonlWriter | None, folder: str | Path | None) -> None:
+    def __init__(self, jsonl: JsonlWriter | CameraJsonl | None, folder: str | Path | None) -> None:
         self.jsonl = jsonl
         self.folder = Path(folder) if folder else None
 

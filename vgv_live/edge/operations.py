@@ -32,6 +32,7 @@ from vgv_live.edge.health_records import HealthRecords
 from vgv_live.edge.retention import Retention
 from vgv_live.pipeline import LivePipeline
 from vgv_live.sinks import EventRecorder, JsonlWriter, Sink
+from vgv_live.sinks.jsonl import CameraJsonl
 
 RETENTION_EVERY_S = 60.0
 EXTRAS = {"--mqtt": ("paho.mqtt.client", "paho-mqtt"), "--http": ("prometheus_client", "prometheus_client")}
@@ -91,7 +92,7 @@ class EdgeOperations:
 
     def sinks_for(self, camera: str, sinks: list[Sink]) -> list[Sink]:
         """The edge's own sinks for ``camera``, and the hooks into its file sinks (``sinks``)."""
-        jsonl = next((sink for sink in sinks if isinstance(sink, JsonlWriter)), None)
+        jsonl = next((sink for sink in sinks if isinstance(sink, (JsonlWriter, CameraJsonl))), None)
         recorders = [sink for sink in sinks if isinstance(sink, EventRecorder)]
         for recorder in recorders:
             recorder.listeners.append(self.hub.clip_listener(camera))

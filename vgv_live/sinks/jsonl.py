@@ -83,3 +83,24 @@ class JsonlWriter(Sink):
     def _open(self) -> None:
         if self._fd is None:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+
+
+class CameraJsonl(Sink):
+    """One camera's lines in a JSONL file that the run's cameras share: each line says its
+    ``camera``. The shared writer is closed by the run once every camera is done."""
+
+    def __init__(self, writer: JsonlWriter, camera: str) -> None:
+        self.writer = writer
+        self.camera = camera
+        self.lines = 0  # this camera's results
+
+    @property
+    def path(self) -> Path:
+        return self.writer.path
+
+    def on_result(self, result: Result) -> None:
+        if self.write_record(result_record(result)):
+            self.lines += 1
+
+    def write_record(self, record: dict) -> bool:
+        return self.writer.write_record({"camera": self.camera, **record})

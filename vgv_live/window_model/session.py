@@ -28,13 +28,12 @@ from vgv_live.window_model.layer_choices import spatial_layers
 from vgv_live.window_model.record_switch import RecordSwitch
 from vgv_live.window_model.timeline_cache import TimelineCache
 from vgv_live.window_model.timeline_job import TimelineJob
-from vgv_live.capture import CaptureOptions
 from vgv_live.clip_explainer import ClipExplainer
 from vgv_live.config import LiveConfig
 from vgv_live.edge.addresses import DEFAULT_CAMERA
 from vgv_live.edge.health import HealthWatcher
 from vgv_live.explainer_process import ExplainerProcess
-from vgv_live.headless import default_threads
+from vgv_live.headless import capture_options, default_threads
 from vgv_live.pipeline import LivePipeline
 from vgv_live.region_store import RegionStore
 from vgv_live.replay import ReplayPlayer
@@ -81,7 +80,8 @@ class Session:
             return self.player  # the window loops unless told not to
 
         self.pipeline = LivePipeline(
-            source, self.explainer, capture_options(config), WorkerOptions(hop=config.hop, target=target),
+            source, self.explainer, capture_options(config, loop_by_default=True),
+            WorkerOptions(hop=config.hop, target=target),
             sinks=[self.record, self.events], ring_frames=config.ring_frames, style=config.style,
             regions=self.regions, producer=None if source.live else replay,
         )
@@ -213,12 +213,3 @@ def initial_regions(config: LiveConfig, source: Source, labels: tuple[str, ...],
     shipped = shipped_regions_of(source.target) if source.kind == FILE else None
     return (load_regions(shipped, labels) if shipped is not None else Regions()), None
 
-
-def capture_options(config: LiveConfig) -> CaptureOptions:
-    return CaptureOptions(
-        open_timeout_s=config.open_timeout,
-        stale_timeout_s=config.stale_timeout,
-        retry=config.retry,
-        backoff_max_s=config.backoff_max,
-        loop=config.loop is not False,
-    )
