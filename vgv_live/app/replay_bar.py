@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QSlider, QVBoxLayout, QWidget
 
+from vgv_core import frame_rate
 from vgv_live.window_model.palette import PLOT_BACKGROUND, class_color
 from vgv_live.replay import SPEEDS
 from vgv_live.window_model.timeline_cache import Timeline
@@ -25,7 +26,7 @@ class ReplayBar(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.fps = 30.0
+        self.fps = frame_rate.FALLBACK  # until reset with the file's own
         self.timeline = pg.PlotWidget(background=PLOT_BACKGROUND)
         self.timeline.setFixedHeight(TIMELINE_HEIGHT)
         self.timeline.setMouseEnabled(x=False, y=False)

@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 from PyQt6.QtGui import QAction
 
+from vgv_core import frame_rate
 from vgv_live.app.replay_bar import ReplayBar
 from vgv_live.replay import SPEEDS, ReplayPlayer
 from vgv_live.window_model.session import Session
@@ -43,7 +44,7 @@ class ReplayControls:
         file = self.player is not None
         self.bar.setVisible(file)
         if file:
-            self.bar.reset(session.labels, 0, self.player.native_fps or 30.0)
+            self.bar.reset(session.labels, 0, frame_rate.or_fallback(self.player.native_fps))
         for action in self.file_actions:
             action.setEnabled(file)
         set_checked_quietly(self.pause, False)
