@@ -4,10 +4,16 @@ import warnings
 import pytest
 import torch
 
+from vgv_core.video_env import configure_ffmpeg_environment
+
 # Qt widgets render offscreen in tests; the real-window test starts its own Xvfb.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # pytorchvideo imports torch.jit.script, which warns on every import with torch >= 2.9.
 warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
+# A command configures OpenCV's FFmpeg (quiet log, RTSP over TCP) before its process opens any video;
+# FFmpeg reads it once, at the first open. Tests run commands in this process after other tests have
+# opened videos with OpenCV, so this process configures it first, as a command's would.
+configure_ffmpeg_environment()
 
 
 # Tests taking the `device` fixture run on every device this machine has: the CPU always,

@@ -73,9 +73,12 @@ class CameraSet:
             run.pipeline.start()
 
     def stop(self) -> bool:
-        """Stop every camera (their outputs finish), then the workers; True when every thread ended."""
-        stopped = all([run.pipeline.stop() for run in self.runs if run.pipeline is not None])
-        return all([worker.stop() for worker in self.workers]) and stopped
+        """Stop the cameras' producers, then the workers (a pass under way still publishes), then
+        let every camera's outputs finish; True when every thread ended."""
+        pipelines = [run.pipeline for run in self.runs if run.pipeline is not None]
+        stopped = all([pipeline.producer.stop() for pipeline in pipelines])
+        stopped &= all([worker.stop() for worker in self.workers])
+        return all([pipeline.stop() for pipeline in pipelines]) and stopped
 
 
 def camera_runs(config: LiveConfig) -> list[CameraRun]:

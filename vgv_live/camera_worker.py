@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from vgv_core.errors import VGVError
 from vgv_core.exits import EXIT_PART_FAILED
@@ -20,7 +21,7 @@ from vgv_core.attention_guard import AttentionGuard
 from vgv_core.window_geometry import window_span
 from vgv_core.explain.methods import validate_methods
 from vgv_live.clip_explainer import CameraWindow, ClipExplainer
-from vgv_live.requests import Requests
+from vgv_live.requests import UNCHANGED, Requests
 from vgv_live.result import Timings
 from vgv_live.result_outlet import ResultOutlet
 from vgv_live.ring import FrameRing, RingFrames
@@ -50,10 +51,14 @@ class CameraLane(ResultOutlet):
         self._last_end = -1
         self._stopped = False
 
-    def request(self, *, method: str) -> None:
-        """From the camera's next window on, explain it with ``method`` (applied by the worker's thread)."""
-        validate_methods(method)
-        self.requests.put(method=method)
+    def request(self, *, method: Any = UNCHANGED, hop: Any = UNCHANGED) -> None:
+        """From the camera's next window on: explain it with ``method``, after every ``hop`` new frames
+        (applied by the worker's thread between passes)."""
+        if method is not UNCHANGED:
+            validate_methods(method)
+        if hop is not UNCHANGED and hop < 1:
+            raise ValueError("hop must be >= 1")
+        self.requests.put(method=method, hop=hop)
 
     # -- what a LivePipeline uses of its worker ----------------------------------------------
 
@@ -166,8 +171,10 @@ class CameraWorker(threading.Thread):
 
     def _apply_requests(self) -> None:
         for lane in self.lanes:
-            method = lane.requests.take().get("method")
-            if method is not None and method != lane.explainer.method:
+            changes = lane.requests.take()
+            lane.hop = changes.get("hop", lane.hop)
+            method = changes.get("method", lane.explainer.method)
+            if method != lane.explainer.method:
                 lane.explainer, lane.notice = self._explainer_for(method, lane.explainer)
 
     def _explainer_for(self, method: str, current: ClipExplainer) -> tuple[ClipExplainer, str | None]:

@@ -132,7 +132,8 @@ class ClipExplainer:
         self, windows: Sequence[tuple[np.ndarray, Sequence[int] | None]], target: int | None = None
     ) -> list[ClipExplanation]:
         """Explain several windows ((frames, frame_ids) as for a call) of one stream in one pass."""
-        return self.explain_cameras([CameraWindow("", frames, ids, self.guard) for frames, ids in windows], target)
+        self._apply(self._requests.take())  # first: a guard asked for applies to these windows
+        return self._explain([CameraWindow("", frames, ids, self.guard) for frames, ids in windows], target)
 
     def explain_cameras(self, windows: Sequence[CameraWindow], target: int | None = None) -> list[ClipExplanation]:
         """Explain the windows of several cameras (any frame sizes) in one pass, for ``target``."""

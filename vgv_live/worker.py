@@ -94,10 +94,17 @@ class ExplainWorker(threading.Thread, ResultOutlet):
         self._requests.put(hop=hop, target=target)
 
     def stop(self, timeout: float = 2.0) -> bool:
+        """Stop after the pass under way, whose result still reaches the sinks (live); True once ended.
+
+        Lossless, a sink that stopped reading would hold the worker at a full subscription, so
+        the subscriptions are closed first."""
         self._stop_event.set()
+        deadline = time.monotonic() + timeout
+        if not self.options.lossless and self.is_alive():
+            self.join(timeout)
         self.close_subscriptions()
         if self.is_alive():
-            self.join(timeout)
+            self.join(max(0.0, deadline - time.monotonic()))
         return not self.is_alive()
 
     def run(self) -> None:

@@ -80,3 +80,15 @@ def test_four_cameras_in_a_grid_each_with_its_own_overlay_and_focus(qtbot, grid,
     runs = grid.cameras.runs
     qtbot.waitUntil(lambda: runs[2].pipeline.latest().method == "gradcam", timeout=20_000)
     assert [run.pipeline.latest().method for run in (runs[0], runs[1], runs[3])] == ["guided_gradcam"] * 3
+
+    results = runs[2].pipeline.worker.subscribe(size=100)
+    grid.hop.setValue(6)
+    ends: list[int] = []
+
+    def four_results() -> bool:
+        while (result := results.get(0)) is not None:
+            ends.append(int(result.frame_ids[-1]))
+        return len(ends) >= 4
+
+    qtbot.waitUntil(four_results, timeout=30_000)
+    assert all(b - a >= 6 for a, b in zip(ends[1:], ends[2:])), ends  # the first may predate the request

@@ -86,7 +86,25 @@ def test_three_cameras_one_killed_and_restarted_the_others_never_pause(rtsp_serv
         print(f"{name}: largest gap {gap:.2f} s, results/s before {rates[0]:.1f}, during the outage {rates[1]:.1f}")
         assert gap <= MAX_GAP_S
         assert rates[1] >= 0.5 * rates[0], "the others keep their rate while one camera is down"
-    assert worker.passes < sum(p.worker.results for p in pipelines.values()), "some passes explained several cameras"
+
+
+@pytest.mark.rtsp
+def test_a_slow_model_explains_every_ready_camera_in_one_pass(rtsp_server, tiny_model, no_stray_threads):
+    delay_s = 0.2  # each pass: while it runs, every camera gets new frames
+    hook = tiny_model.net.register_forward_pre_hook(lambda module, args: time.sleep(delay_s))
+    try:
+        servers = [rtsp_server(fps=15) for _ in range(3)]
+        with cameras([s.url for s in servers], tiny_model) as (worker, pipelines):
+            wait_for(lambda: all(p.worker.results > 2 for p in pipelines.values()), 30)
+            passes, results = worker.passes, sum(p.worker.results for p in pipelines.values())
+            time.sleep(3.0)
+            passes = worker.passes - passes
+            made = {name: p.worker.results for name, p in pipelines.items()}
+            results = sum(made.values()) - results
+    finally:
+        hook.remove()
+    assert passes <= 3.0 / delay_s + 1
+    assert results >= 2.5 * passes, f"{results} results in {passes} passes: the cameras were not batched"
 
 
 @pytest.mark.rtsp

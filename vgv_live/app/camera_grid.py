@@ -2,7 +2,7 @@
 
 A grid of tiles (each: the camera's video with its heatmap, its state and its top class);
 a click on a tile, or its number key, puts that camera in focus: its video large, its
-confidence plot and its explanation method; G or Escape goes back to the grid. Which camera
+confidence plot, its explanation method and hop; G or Escape goes back to the grid. Which camera
 was in focus is kept across runs. The cameras run in this process (vgv_live.camera_set):
 one model per distinct model, shared by its cameras.
 """
@@ -16,8 +16,8 @@ import numpy as np
 from PyQt6.QtCore import QSettings, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
-    QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout,
-    QWidget,
+    QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSpinBox, QStackedWidget,
+    QVBoxLayout, QWidget,
 )
 
 from vgv_core.explain import methods_for
@@ -112,11 +112,15 @@ class CameraGridWindow(QMainWindow):
         self.focus_plot = ConfidencePlot()
         self.method = QComboBox()
         self.method.activated.connect(self._set_method)
+        self.hop = QSpinBox(minimum=1, maximum=10_000)
+        self.hop.valueChanged.connect(self._set_hop)
         back = QPushButton("Grid (G)")
         back.clicked.connect(self.show_grid)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("method"))
         controls.addWidget(self.method)
+        controls.addWidget(QLabel("hop"))
+        controls.addWidget(self.hop)
         controls.addStretch(1)
         controls.addWidget(back)
         page = QWidget()
@@ -138,6 +142,9 @@ class CameraGridWindow(QMainWindow):
         self.method.clear()
         self.method.addItems(methods_for(explainer.model.net))
         self.method.setCurrentText(explainer.method)
+        self.hop.blockSignals(True)
+        self.hop.setValue(run.pipeline.worker.hop)
+        self.hop.blockSignals(False)
         self.focus_plot.set_labels(explainer.labels)
         self._seen.pop(index, None)
         self.stack.setCurrentIndex(FOCUS)
@@ -151,6 +158,10 @@ class CameraGridWindow(QMainWindow):
     def _set_method(self, _: int) -> None:
         if self.focused is not None:
             self.cameras.runs[self.focused].pipeline.worker.request(method=self.method.currentText())
+
+    def _set_hop(self, hop: int) -> None:
+        if self.focused is not None:
+            self.cameras.runs[self.focused].pipeline.worker.request(hop=hop)
 
     # -- the display timer ----------------------------------------------------------------------
 
