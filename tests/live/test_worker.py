@@ -13,6 +13,9 @@ from vgv_live.sources import parse_source
 from vgv_live.worker import WorkerOptions
 
 
+SETTLE_S = 2.0  # a GStreamer server sends a burst (up to ~43 fps) in the first second of a connection
+
+
 def pipeline_for(source: str, model, worker: WorkerOptions = WorkerOptions(), capture: CaptureOptions = FAST, **kw):
     return LivePipeline.for_model(
         parse_source(str(source)), model, "gradcam", 64, capture_options=capture, worker_options=worker, **kw
@@ -83,11 +86,12 @@ def test_slow_worker_skips_to_the_newest_window_with_constant_memory(rtsp_server
     try:
         pipeline.start()
         wait_for(lambda: pipeline.worker.results > 0, 15)
+        time.sleep(SETTLE_S)
         ring_bytes = pipeline.ring.nbytes
-        frames_before = pipeline.ring.newest_id
+        frames_before, start = pipeline.ring.newest_id, time.monotonic()
         time.sleep(4.0)
-        capture_fps = pipeline.producer.fps_meter.rate()
-        frames = pipeline.ring.newest_id - frames_before
+        frames, end = pipeline.ring.newest_id - frames_before, time.monotonic()
+        capture_fps = frames / (end - start)
         assert pipeline.ring.nbytes == ring_bytes
     finally:
         hook.remove()
@@ -100,7 +104,8 @@ def test_slow_worker_skips_to_the_newest_window_with_constant_memory(rtsp_server
     # back to back: one result per pass, each pass the delay plus the model's own time (measured)
     per_pass = float(np.median([r.timings.explain_s + r.timings.preprocess_s for r in results]))
     assert per_pass >= delay_s
-    assert 4.0 / per_pass - 2 <= len(results) - 1 <= 4.0 / delay_s + 1
+    measured = [r for r in results if start <= r.timings.done_t <= end]
+    assert 4.0 / per_pass - 2 <= len(measured) <= 4.0 / delay_s + 1
     # every frame no window covered is counted as dropped (clear() drops the rest of the ring
     # now); a window taken as stop() came may be covered without its result being published
     pipeline.ring.clear()
