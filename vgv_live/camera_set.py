@@ -59,8 +59,8 @@ class CameraSet:
     The headless run gives them outputs (``shared_jsonl``, ``edge``); the window's grid none."""
 
     def __init__(self, config: LiveConfig, shared_jsonl: JsonlWriter | None = None,
-                 edge: EdgeOperations | None = None) -> None:
-        self.runs = camera_runs(config)
+                 edge: EdgeOperations | None = None, runs: list[CameraRun] | None = None) -> None:
+        self.runs = runs if runs is not None else camera_runs(config)
         self.workers = build(config, self.runs, shared_jsonl, edge)
 
     def start(self, warm_up_timeout: float = 300.0) -> None:
@@ -88,9 +88,10 @@ def camera_runs(config: LiveConfig) -> list[CameraRun]:
 
 def run_cameras(config: LiveConfig, edge: EdgeOperations, log: TextIO, settings_files: list[str]) -> int:
     """Run every camera of ``config`` until all ended, ``duration`` passed or a signal came; the exit status."""
-    shared_jsonl = prepare_outputs(config, camera_runs(config), settings_files)
+    runs = camera_runs(config)
+    shared_jsonl = prepare_outputs(config, runs, settings_files)
     try:
-        cameras = CameraSet(config, shared_jsonl, edge)
+        cameras = CameraSet(config, shared_jsonl, edge, runs)
         try:
             with stop_on_signals() as stop_requested:
                 cameras.start()

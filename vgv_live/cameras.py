@@ -24,10 +24,13 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vgv_core.errors import VGVError
 from vgv_core.validation import SettingError, listing, mapping, text
+
+if TYPE_CHECKING:  # config.py checks camera lists with camera_tables: a runtime import would be circular
+    from vgv_live.config import LiveConfig
 
 CAMERA_SETTINGS = ("model", "checkpoint", "method", "thresholds", "regions", "hop")  # a camera may have its own
 CAMERA_KEYS = ("name", "source", *CAMERA_SETTINGS)
@@ -60,10 +63,10 @@ def named_sources(sources: Sequence[str]) -> tuple[dict, ...]:
 @dataclass(frozen=True)
 class Camera:
     name: str
-    config: Any  # LiveConfig: the run's settings with this camera's source and own settings
+    config: "LiveConfig"  # the run's settings with this camera's source and own settings
 
 
-def cameras_of(config: Any) -> list[Camera]:
+def cameras_of(config: "LiveConfig") -> list[Camera]:
     """Each camera of ``config`` (a LiveConfig with ``cameras``) with its settings, checked."""
     if config.lossless:
         raise SettingError("--lossless explains one file; several cameras are explained live (drop --lossless)")
@@ -80,7 +83,7 @@ def cameras_of(config: Any) -> list[Camera]:
     return cameras
 
 
-def outputs_of(config: Any, camera: str) -> dict[str, str | None]:
+def outputs_of(config: "LiveConfig", camera: str) -> dict[str, str | None]:
     """The camera's own output paths (see the module's text); a shared JSONL file is the run's."""
     record = config.record and per_camera_file(config.record, camera)
     jsonl = config.jsonl and "{camera}" in config.jsonl and config.jsonl.replace("{camera}", camera) or None

@@ -168,22 +168,7 @@ class ClipExplainer:
         clip = clips[0] if len(clips) == 1 else torch.cat(clips)  # live: one window, no extra copy
         explanation = self._explainer.explain(clip, targets=target, methods=(self.method,))
         targets = explanation.targets.tolist()  # waits for the pass: the guard's time is its own
-        guard_s = 0.0
-        maps, shares = [None] * len(windows), [None] * len(windows)
-        for indices in _alike(windows):  # one resize (and one guard's measure) per frame size and guard
-            first = windows[indices[0]]
-            height, width = first.frames.shape[1:3]
-            every = explanation.maps[self.method]
-            chosen = every if len(indices) == len(windows) else every[indices]
-            resized = self._preprocess.maps_to_frame(chosen, reduced_size((height, width), self.map_long_side))
-            guarded = time.monotonic()
-            if first.guard is not None:
-                for index, share in zip(indices, first.guard.shares(resized, [targets[i] for i in indices],
-                                                                    (width, height))):
-                    shares[index] = share
-            guard_s += time.monotonic() - guarded
-            for index, heat in zip(indices, (resized.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()):
-                maps[index] = heat  # (T, h, w)
+        maps, shares, guard_s = self._frame_maps(explanation.maps[self.method], windows, targets)
         probs = explanation.probs.float().cpu().numpy()
         explain_s = time.monotonic() - prepared
         return [
@@ -193,6 +178,28 @@ class ClipExplainer:
                             guard_s)
             for i, (target, window) in enumerate(zip(targets, windows))
         ]
+
+    def _frame_maps(self, every: torch.Tensor, windows: Sequence[CameraWindow], targets: list[int]
+                    ) -> tuple[list[np.ndarray], list[float | None], float]:
+        """Each window's uint8 maps over its own frame, its attention share, and the guard's time:
+        one resize (and one measure) per frame size and guard."""
+        maps: list = [None] * len(windows)
+        shares: list[float | None] = [None] * len(windows)
+        guard_s = 0.0
+        for indices in _alike(windows):
+            first = windows[indices[0]]
+            height, width = first.frames.shape[1:3]
+            chosen = every if len(indices) == len(windows) else every[indices]
+            resized = self._preprocess.maps_to_frame(chosen, reduced_size((height, width), self.map_long_side))
+            if first.guard is not None:
+                guarded = time.monotonic()
+                measured = first.guard.shares(resized, [targets[i] for i in indices], (width, height))
+                guard_s += time.monotonic() - guarded
+                for index, share in zip(indices, measured):
+                    shares[index] = share
+            for index, heat in zip(indices, (resized.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()):
+                maps[index] = heat  # (T, h, w)
+        return maps, shares, guard_s
 
     def _on_device(self, window: CameraWindow) -> torch.Tensor:
         """(1, 3, T, S, S): frames seen in the camera's earlier windows are not uploaded again."""

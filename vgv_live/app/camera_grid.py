@@ -67,6 +67,7 @@ class CameraGridWindow(QMainWindow):
         self.cameras: CameraSet | None = None
         self.focused: int | None = None
         self._seen: dict[int, int] = {}  # camera -> seq of the result last plotted
+        self._shown: dict[VideoView, tuple] = {}  # view -> (newest frame id, result seq, state) on it
         self.status = QLabel("loading the model(s) and opening the cameras...")
         self.statusBar().addPermanentWidget(self.status, stretch=1)
         self.stack = QStackedWidget()
@@ -147,6 +148,7 @@ class CameraGridWindow(QMainWindow):
         self.hop.blockSignals(False)
         self.focus_plot.set_labels(explainer.labels)
         self._seen.pop(index, None)
+        self._shown.pop(self.focus_view, None)
         self.stack.setCurrentIndex(FOCUS)
         self.settings.setValue(FOCUS_KEY, run.name)
 
@@ -181,11 +183,15 @@ class CameraGridWindow(QMainWindow):
             self._show(runs[index], view)
         if self.focused is not None:
             self._plot(self.focused)
-        self.status.setText("  |  ".join(f"{run.name}: {run.pipeline.stats().explain_fps:.1f}/s" for run in runs))
+        self.status.setText("  |  ".join(f"{run.name}: {run.pipeline.worker.rate.rate():.1f}/s" for run in runs))
 
     def _show(self, run: CameraRun, view: VideoView) -> None:
-        newest = run.pipeline.latest_frame()
         result = run.pipeline.latest()
+        shown = (run.pipeline.ring.newest_id, -1 if result is None else result.seq, run.pipeline.producer.state)
+        if self._shown.get(view) == shown:  # nothing new: no copy, no repaint
+            return
+        self._shown[view] = shown
+        newest = run.pipeline.latest_frame()
         if newest is None:
             view.set_caption(tile_text(run, None))
             return
